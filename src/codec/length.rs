@@ -1,0 +1,444 @@
+//! Length-prefixed framing, wire-compatible with tokio-util's `LengthDelimitedCodec`.
+//!
+//! The default frame is a 4-byte big-endian length followed by that many bytes:
+//!
+//! ```text
+//! +---- len: u32 BE ----+---------- payload ----------+
+//! | 00 00 00 0B         | H e l l o   w o r l d        |
+//! +---------------------+------------------------------+
+//! ```
+//!
+//! Every tokio-util option is available: a field of 1 to 8 bytes, big, little
+//! or native endian, a header before the field (`length_field_offset`), a signed
+//! `length_adjustment` added to the declared length, and `num_skip`, the number
+//! of header bytes removed before the payload:
+//!
+//! ```text
+//! length_field_offset = 2, width = 2, length_adjustment = 2, num_skip = 4
+//! +- tag -+- len -+--------- payload (len + 2 bytes) ---------+
+//! | CA FE | 00 0B | ...                                       |
+//! +-------+-------+-------------------------------------------+
+//!  \---- skipped ---/
+//! ```
+//!
+//! Decoding checks the declared length against the maximum the moment the
+//! header is complete, before anything is reserved; the decoder never
+//! allocates, and a caller's buffer grows only with bytes that actually arrive.
+
+use crate::codec::{Decoder, Encoder, Envelope, Frame};
+use crate::error::{ConfigError, DecodeError, EncodeError};
+
+/// Default maximum frame length: 8 MiB, as in tokio-util.
+pub const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
+
+/// Largest header (`max(length_field_offset + width, num_skip)`) a builder accepts.
+pub const MAX_HEADER_LENGTH: usize = 64 * 1024;
+
+/// Byte order of the length field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Endian {
+    /// Most significant byte first (network order). The default.
+    #[default]
+    Big,
+    /// Least significant byte first.
+    Little,
+    /// The byte order of the machine the code runs on.
+    Native,
+}
+
+/// Configures a [`LengthCodec`]. Obtain one from [`LengthCodec::builder`].
+///
+/// ```
+/// use sockframe::{Endian, LengthCodec};
+///
+/// let codec = LengthCodec::builder()
+///     .width(2)
+///     .endian(Endian::Little)
+///     .max_frame_length(1024)
+///     .build()
+///     .unwrap();
+/// assert_eq!(codec.max_frame_length(), 1024);
+/// assert_eq!(codec.header_len(), 2);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub struct LengthBuilder {
+    width: usize,
+    endian: Endian,
+    offset: usize,
+    adjustment: isize,
+    num_skip: Option<usize>,
+    max: Option<usize>,
+}
+
+impl Default for LengthBuilder {
+    fn default() -> Self {
+        LengthBuilder {
+            width: 4,
+            endian: Endian::Big,
+            offset: 0,
+            adjustment: 0,
+            num_skip: None,
+            max: None,
+        }
+    }
+}
+
+impl LengthBuilder {
+    /// Width of the length field in bytes, 1 to 8. Default 4.
+    pub fn width(mut self, width: usize) -> Self {
+        self.width = width;
+        self
+    }
+
+    /// Byte order of the length field. Default big endian.
+    pub fn endian(mut self, endian: Endian) -> Self {
+        self.endian = endian;
+        self
+    }
+
+    /// Bytes of header before the length field. Decoding only, as in
+    /// tokio-util: the encoder writes the length field and the payload.
+    /// Default 0.
+    pub fn length_field_offset(mut self, offset: usize) -> Self {
+        self.offset = offset;
+        self
+    }
+
+    /// Added to the declared length to get the number of bytes that follow
+    /// the skipped header (the encoder subtracts it). Default 0.
+    pub fn length_adjustment(mut self, adjustment: isize) -> Self {
+        self.adjustment = adjustment;
+        self
+    }
+
+    /// Header bytes removed before the payload. Decoding only. Default
+    /// `length_field_offset + width`.
+    pub fn num_skip(mut self, num_skip: usize) -> Self {
+        self.num_skip = Some(num_skip);
+        self
+    }
+
+    /// Largest declared length accepted, and largest payload encoded.
+    ///
+    /// Default: 8 MiB, or less if the field cannot express 8 MiB (255 for a
+    /// 1-byte field). As in tokio-util the declared length is checked before
+    /// the adjustment is applied.
+    pub fn max_frame_length(mut self, max: usize) -> Self {
+        self.max = Some(max);
+        self
+    }
+
+    /// Builds the codec.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for a width outside 1..=8, an explicit maximum the
+    /// field cannot express, a header over [`MAX_HEADER_LENGTH`], or sizes
+    /// that overflow `usize`.
+    pub fn build(self) -> Result<LengthCodec, ConfigError> {
+        if !(1..=8).contains(&self.width) {
+            return Err(ConfigError::InvalidWidth { width: self.width });
+        }
+        let field_max: u64 = if self.width == 8 { u64::MAX } else { (1u64 << (8 * self.width)) - 1 };
+        let adjustment = i64::try_from(self.adjustment)
+            .map_err(|_| ConfigError::Overflow { reason: "length adjustment" })?;
+        // The largest payload whose encoded length still fits the field.
+        let limit = field_max.saturating_add_signed(adjustment);
+        let max = match self.max {
+            Some(max) if (max as u64) > limit => {
+                return Err(ConfigError::MaxTooLarge { max, limit });
+            }
+            Some(max) => max,
+            None => usize::try_from(limit).map_or(DEFAULT_MAX_FRAME_LENGTH, |l| l.min(DEFAULT_MAX_FRAME_LENGTH)),
+        };
+        let field_end = self
+            .offset
+            .checked_add(self.width)
+            .ok_or(ConfigError::Overflow { reason: "length_field_offset + width" })?;
+        let skip = self.num_skip.unwrap_or(field_end);
+        let head_len = field_end.max(skip);
+        if head_len > MAX_HEADER_LENGTH {
+            return Err(ConfigError::Invalid { reason: "header longer than MAX_HEADER_LENGTH" });
+        }
+        // Every frame the decoder accepts must have a size that fits usize:
+        // skip + max + positive adjustment.
+        skip.checked_add(max)
+            .and_then(|n| n.checked_add(self.adjustment.max(0).unsigned_abs()))
+            .ok_or(ConfigError::Overflow { reason: "num_skip + max_frame_length + length_adjustment" })?;
+        let big = match self.endian {
+            Endian::Big => true,
+            Endian::Little => false,
+            Endian::Native => cfg!(target_endian = "big"),
+        };
+        Ok(LengthCodec {
+            width: self.width,
+            big,
+            offset: self.offset,
+            adjustment: self.adjustment,
+            skip,
+            head_len,
+            max,
+            pending: None,
+        })
+    }
+}
+
+/// A length-prefix decoder and encoder. See the [module docs](self).
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockframe::{Decoder, Encoder, LengthCodec};
+///
+/// let mut codec = LengthCodec::new();
+/// let mut wire = BytesMut::new();
+/// codec.encode(b"Hello from client", &mut wire).unwrap();
+///
+/// // Bytes arrive one at a time; the frame appears once all are there.
+/// let mut rx = BytesMut::new();
+/// let mut frames = Vec::new();
+/// for b in wire.iter() {
+///     rx.extend_from_slice(&[*b]);
+///     while let Some(f) = codec.decode_bytes(&mut rx).unwrap() {
+///         frames.push(f);
+///     }
+/// }
+/// assert_eq!(frames, [&b"Hello from client"[..]]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct LengthCodec {
+    width: usize,
+    big: bool,
+    offset: usize,
+    adjustment: isize,
+    skip: usize,
+    // max(offset + width, skip)
+    head_len: usize,
+    max: usize,
+    // Some(n): the header of the current frame was parsed and n bytes follow
+    // the skipped header. Saves re-parsing while a large payload trickles in.
+    pending: Option<usize>,
+}
+
+impl Default for LengthCodec {
+    fn default() -> Self {
+        LengthCodec::new()
+    }
+}
+
+impl LengthCodec {
+    /// The default codec: u32 big-endian length, 8 MiB maximum.
+    pub fn new() -> Self {
+        LengthCodec {
+            width: 4,
+            big: true,
+            offset: 0,
+            adjustment: 0,
+            skip: 4,
+            head_len: 4,
+            max: DEFAULT_MAX_FRAME_LENGTH,
+            pending: None,
+        }
+    }
+
+    /// A builder with the default settings.
+    pub fn builder() -> LengthBuilder {
+        LengthBuilder::default()
+    }
+
+    /// The maximum frame length in force.
+    pub fn max_frame_length(&self) -> usize {
+        self.max
+    }
+
+    /// Bytes needed before the length can be read: `max(offset + width, num_skip)`.
+    pub fn header_len(&self) -> usize {
+        self.head_len
+    }
+
+    /// Width of the length field in bytes.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Whether the length field is big endian.
+    pub fn is_big_endian(&self) -> bool {
+        self.big
+    }
+
+    /// Whether the encoder's output decodes back to the same payloads with
+    /// this configuration: no header before the field and the default
+    /// `num_skip`. (With other layouts the caller's payload is expected to
+    /// carry the extra header bytes, as in tokio-util.)
+    pub fn is_symmetric(&self) -> bool {
+        self.offset == 0 && self.skip == self.width
+    }
+
+    #[inline]
+    fn read_field(&self, field: &[u8]) -> u64 {
+        let mut v = 0u64;
+        if self.big {
+            for &b in field {
+                v = (v << 8) | u64::from(b);
+            }
+        } else {
+            for &b in field.iter().rev() {
+                v = (v << 8) | u64::from(b);
+            }
+        }
+        v
+    }
+
+    #[inline]
+    fn parse_header(&self, buf: &[u8]) -> Result<usize, DecodeError> {
+        let declared = match (self.width, self.big) {
+            // The default layout gets a fixed-size read.
+            (4, true) if self.offset == 0 => match buf.first_chunk::<4>() {
+                Some(b) => u64::from(u32::from_be_bytes(*b)),
+                None => return Err(DecodeError::Truncated { pending: buf.len() }),
+            },
+            _ => self.read_field(&buf[self.offset..self.offset + self.width]),
+        };
+        if declared > self.max as u64 {
+            return Err(DecodeError::FrameTooLarge { declared, max: self.max });
+        }
+        // declared <= max <= usize::MAX
+        let declared_usize = declared as usize;
+        let adjusted = if self.adjustment < 0 {
+            declared_usize.checked_sub(self.adjustment.unsigned_abs())
+        } else {
+            declared_usize.checked_add(self.adjustment.unsigned_abs())
+        };
+        let adjustment = self.adjustment as i64;
+        let len = adjusted.ok_or(DecodeError::LengthAdjustment { declared, adjustment })?;
+        // BAD_INPUTS L4: a frame must cover its whole header, so every frame
+        // consumes at least one byte and no header byte is read twice.
+        match self.skip.checked_add(len) {
+            Some(total) if total >= self.head_len => Ok(len),
+            _ => Err(DecodeError::LengthAdjustment { declared, adjustment }),
+        }
+    }
+}
+
+impl Decoder for LengthCodec {
+    #[inline]
+    fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        let len = match self.pending {
+            Some(len) => len,
+            None => {
+                if buf.len() < self.head_len {
+                    return Ok(None);
+                }
+                let len = self.parse_header(buf)?;
+                self.pending = Some(len);
+                len
+            }
+        };
+        // Cannot overflow: checked in parse_header.
+        let total = self.skip + len;
+        if buf.len() < total {
+            return Ok(None);
+        }
+        self.pending = None;
+        Ok(Some(Frame::new(total, self.skip, total)))
+    }
+}
+
+impl Encoder for LengthCodec {
+    #[inline]
+    fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
+        let len = payload.len();
+        // Reject what our own decoder would reject: it checks the declared
+        // field against max, so with a negative adjustment payloads must stay
+        // |adjustment| below it. (tokio-util checks only the payload length.)
+        let max = if self.adjustment < 0 {
+            self.max.saturating_sub(self.adjustment.unsigned_abs())
+        } else {
+            self.max
+        };
+        if len > max {
+            return Err(EncodeError::PayloadTooLarge { len, max });
+        }
+        let field = if self.adjustment < 0 {
+            len.checked_add(self.adjustment.unsigned_abs())
+        } else {
+            len.checked_sub(self.adjustment.unsigned_abs())
+        };
+        let field = match field {
+            Some(f) => f as u64,
+            None if self.adjustment > 0 => {
+                return Err(EncodeError::PayloadTooSmall { len, adjustment: self.adjustment as i64 })
+            }
+            None => return Err(EncodeError::PayloadTooLarge { len, max }),
+        };
+        if self.width < 8 && field >> (8 * self.width) != 0 {
+            return Err(EncodeError::PayloadTooLarge { len, max });
+        }
+        let bytes = if self.big { field.to_be_bytes() } else { field.to_le_bytes() };
+        let head = if self.big { &bytes[8 - self.width..] } else { &bytes[..self.width] };
+        Ok(Envelope::new(head, &[]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::BytesMut;
+
+    fn decode_all(codec: &mut LengthCodec, wire: &[u8]) -> Result<Vec<Vec<u8>>, DecodeError> {
+        let mut buf = BytesMut::from(wire);
+        let mut out = Vec::new();
+        while let Some(f) = codec.decode_bytes_eof(&mut buf)? {
+            out.push(f.to_vec());
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn default_layout() {
+        let mut c = LengthCodec::new();
+        assert_eq!(decode_all(&mut c, b"\x00\x00\x00\x03abc\x00\x00\x00\x00"), Ok(vec![b"abc".to_vec(), vec![]]));
+    }
+
+    #[test]
+    fn little_endian_u16() {
+        let mut c = LengthCodec::builder().width(2).endian(Endian::Little).build().unwrap();
+        assert_eq!(decode_all(&mut c, b"\x02\x00hi"), Ok(vec![b"hi".to_vec()]));
+        let mut out = BytesMut::new();
+        c.encode(b"hi", &mut out).unwrap();
+        assert_eq!(&out[..], b"\x02\x00hi");
+    }
+
+    #[test]
+    fn u24_big_endian() {
+        let mut c = LengthCodec::builder().width(3).build().unwrap();
+        let mut out = BytesMut::new();
+        c.encode(&[7u8; 258], &mut out).unwrap();
+        assert_eq!(&out[..3], b"\x00\x01\x02");
+        assert_eq!(decode_all(&mut c, &out), Ok(vec![vec![7u8; 258]]));
+    }
+
+    #[test]
+    fn offset_adjustment_and_skip() {
+        // tag(2) len(2) payload; the length counts the whole frame, and the
+        // frame is delivered whole (num_skip 0).
+        let wire = b"\xca\xfe\x00\x06xy";
+        let mut c = LengthCodec::builder().length_field_offset(2).width(2).num_skip(0).build().unwrap();
+        assert_eq!(decode_all(&mut c, wire), Ok(vec![wire.to_vec()]));
+        // The length counts the payload only; deliver the payload.
+        let wire = b"\xca\xfe\x00\x02xy";
+        let mut c = LengthCodec::builder().length_field_offset(2).width(2).build().unwrap();
+        assert_eq!(decode_all(&mut c, wire), Ok(vec![b"xy".to_vec()]));
+        // The length counts the whole frame; strip the header.
+        let wire = b"\xca\xfe\x00\x06xy";
+        let mut c = LengthCodec::builder().length_field_offset(2).width(2).length_adjustment(-4).build().unwrap();
+        assert_eq!(decode_all(&mut c, wire), Ok(vec![b"xy".to_vec()]));
+    }
+
+    #[test]
+    fn default_max_clamps_to_field() {
+        let c = LengthCodec::builder().width(1).build().unwrap();
+        assert_eq!(c.max_frame_length(), 255);
+        let c = LengthCodec::builder().width(2).length_adjustment(-2).build().unwrap();
+        assert_eq!(c.max_frame_length(), 65533);
+    }
+}

@@ -1,0 +1,100 @@
+//! Message framing over stream sockets, done right.
+//!
+//! A TCP or Unix stream has no message boundaries. One `read` can return half
+//! a message, or three; a non-blocking read can return `WouldBlock`; a write
+//! can take fewer bytes than it was given. sockframe turns a byte stream into
+//! frames and back, correctly under all of that.
+//!
+//! ```text
+//!  sender                                             receiver
+//!  encode("Hello")  ──►  00 00 00 05 48 65 6c 6c 6f  ──►  decode  ──►  "Hello"
+//!                        └─ len: u32 BE ┘└ payload ┘
+//!          the stream may cut these bytes anywhere; frames come out whole
+//! ```
+//!
+//! The core of this crate does no network I/O. Its [`Decoder`]s and
+//! [`Encoder`]s work on buffers you own: you read bytes from wherever they
+//! come from, hand them to a decoder, and get frames back, or "need more",
+//! or a typed error. The core builds as `no_std` + `alloc` (disable the
+//! default `std` feature).
+//!
+//! # The I/O loop a caller writes
+//!
+//! ```
+//! use std::io::Read;
+//! use sockframe::{Decoder, LengthCodec};
+//!
+//! // Any byte source; here two frames arriving in awkward pieces.
+//! let wire = b"\x00\x00\x00\x05Hello\x00\x00\x00\x05world";
+//! let mut source = std::io::Cursor::new(&wire[..]);
+//!
+//! let mut codec = LengthCodec::new();
+//! let mut buf: Vec<u8> = Vec::new();
+//! let mut chunk = [0u8; 3]; // a tiny read size, to show that cuts don't matter
+//! let mut frames = Vec::new();
+//! loop {
+//!     // 1. Take every complete frame out of what has arrived.
+//!     let mut used = 0;
+//!     while let Some(frame) = codec.decode(&mut buf[used..]).unwrap() {
+//!         frames.push(frame.payload(&buf[used..]).to_vec());
+//!         used += frame.consumed();
+//!     }
+//!     buf.drain(..used);
+//!     // 2. Read more. Ok(0) is the end of the stream.
+//!     let n = source.read(&mut chunk).unwrap();
+//!     if n == 0 {
+//!         // A clean end only if no partial frame is left.
+//!         assert_eq!(codec.decode_eof(&mut buf), Ok(None));
+//!         break;
+//!     }
+//!     buf.extend_from_slice(&chunk[..n]);
+//! }
+//! assert_eq!(frames, [b"Hello", b"world"]);
+//! ```
+//!
+//! Frames can also come out as owned [`bytes::Bytes`] split from a
+//! [`bytes::BytesMut`] without copying ([`Decoder::decode_bytes`]), or be
+//! borrowed in bulk with the [`Frames`] iterator.
+//!
+//! Writing: [`Encoder::encode`] appends a frame to a buffer you own. If the
+//! socket takes fewer bytes than you offered, send the rest later, starting
+//! exactly where it stopped:
+//!
+//! ```
+//! use std::io::Write;
+//! use bytes::{Buf, BytesMut};
+//! use sockframe::{Encoder, LengthCodec};
+//!
+//! let mut out = BytesMut::new();
+//! LengthCodec::new().encode(b"Hello from server", &mut out).unwrap();
+//! let mut socket: Vec<u8> = Vec::new(); // stands in for a TcpStream
+//! while !out.is_empty() {
+//!     match socket.write(&out) {
+//!         Ok(0) => panic!("write zero"),
+//!         Ok(n) => out.advance(n), // a short write keeps the rest queued
+//!         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+//!         Err(e) => panic!("{e}"),
+//!     }
+//! }
+//! assert_eq!(&socket[4..], b"Hello from server");
+//! ```
+//!
+//! # Limits
+//! Every limit has a finite default: a length prefix accepts frames up to
+//! 8 MiB unless configured otherwise, and a declared length is checked before
+//! a single payload byte is buffered.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+extern crate alloc;
+
+pub mod codec;
+pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
+
+pub use codec::length::{Endian, LengthBuilder, LengthCodec};
+pub use codec::{Decoder, Encoder, Envelope, Frame, Frames};
+pub use error::{ConfigError, DecodeError, EncodeError};
