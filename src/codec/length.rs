@@ -25,13 +25,16 @@
 //! header is complete, before anything is reserved; the decoder never
 //! allocates, and a caller's buffer grows only with bytes that actually arrive.
 
+use bytes::{BufMut, BytesMut};
+
 use crate::codec::{Decoder, Encoder, Envelope, Frame};
 use crate::error::{ConfigError, DecodeError, EncodeError};
 
 /// Default maximum frame length: 8 MiB, as in tokio-util.
 pub const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
 
-/// Largest header (`max(length_field_offset + width, num_skip)`) a builder accepts.
+/// Largest header (`max(length_field_offset + width, num_skip)`) and largest
+/// `|length_adjustment|` a builder accepts.
 pub const MAX_HEADER_LENGTH: usize = 64 * 1024;
 
 /// Byte order of the length field.
@@ -73,14 +76,7 @@ pub struct LengthBuilder {
 
 impl Default for LengthBuilder {
     fn default() -> Self {
-        LengthBuilder {
-            width: 4,
-            endian: Endian::Big,
-            offset: 0,
-            adjustment: 0,
-            num_skip: None,
-            max: None,
-        }
+        LengthBuilder { width: 4, endian: Endian::Big, offset: 0, adjustment: 0, num_skip: None, max: None }
     }
 }
 
@@ -106,7 +102,8 @@ impl LengthBuilder {
     }
 
     /// Added to the declared length to get the number of bytes that follow
-    /// the skipped header (the encoder subtracts it). Default 0.
+    /// the skipped header (the encoder subtracts it). At most
+    /// [`MAX_HEADER_LENGTH`] either way. Default 0.
     pub fn length_adjustment(mut self, adjustment: isize) -> Self {
         self.adjustment = adjustment;
         self
@@ -149,7 +146,9 @@ impl LengthBuilder {
                 return Err(ConfigError::MaxTooLarge { max, limit });
             }
             Some(max) => max,
-            None => usize::try_from(limit).map_or(DEFAULT_MAX_FRAME_LENGTH, |l| l.min(DEFAULT_MAX_FRAME_LENGTH)),
+            None => {
+                usize::try_from(limit).map_or(DEFAULT_MAX_FRAME_LENGTH, |l| l.min(DEFAULT_MAX_FRAME_LENGTH))
+            }
         };
         let field_end = self
             .offset
@@ -159,6 +158,11 @@ impl LengthBuilder {
         let head_len = field_end.max(skip);
         if head_len > MAX_HEADER_LENGTH {
             return Err(ConfigError::Invalid { reason: "header longer than MAX_HEADER_LENGTH" });
+        }
+        // Adjustments describe header sizes; a huge one would make every
+        // frame's size, and so the memory a peer can make us hold, unbounded.
+        if self.adjustment.unsigned_abs() > MAX_HEADER_LENGTH {
+            return Err(ConfigError::Invalid { reason: "|length_adjustment| larger than MAX_HEADER_LENGTH" });
         }
         // Every frame the decoder accepts must have a size that fits usize:
         // skip + max + positive adjustment.
@@ -178,6 +182,7 @@ impl LengthBuilder {
             skip,
             head_len,
             max,
+            fast: self.width == 4 && big && self.offset == 0 && self.adjustment == 0 && skip == 4,
             pending: None,
         })
     }
@@ -214,6 +219,9 @@ pub struct LengthCodec {
     // max(offset + width, skip)
     head_len: usize,
     max: usize,
+    // The default layout (u32 BE at offset 0, no adjustment, default skip):
+    // decoded statelessly with one fixed-size read.
+    fast: bool,
     // Some(n): the header of the current frame was parsed and n bytes follow
     // the skipped header. Saves re-parsing while a large payload trickles in.
     pending: Option<usize>,
@@ -236,6 +244,7 @@ impl LengthCodec {
             skip: 4,
             head_len: 4,
             max: DEFAULT_MAX_FRAME_LENGTH,
+            fast: true,
             pending: None,
         }
     }
@@ -290,14 +299,8 @@ impl LengthCodec {
 
     #[inline]
     fn parse_header(&self, buf: &[u8]) -> Result<usize, DecodeError> {
-        let declared = match (self.width, self.big) {
-            // The default layout gets a fixed-size read.
-            (4, true) if self.offset == 0 => match buf.first_chunk::<4>() {
-                Some(b) => u64::from(u32::from_be_bytes(*b)),
-                None => return Err(DecodeError::Truncated { pending: buf.len() }),
-            },
-            _ => self.read_field(&buf[self.offset..self.offset + self.width]),
-        };
+        let field = buf.get(self.offset..self.offset + self.width).unwrap_or_default();
+        let declared = self.read_field(field);
         if declared > self.max as u64 {
             return Err(DecodeError::FrameTooLarge { declared, max: self.max });
         }
@@ -317,36 +320,28 @@ impl LengthCodec {
             _ => Err(DecodeError::LengthAdjustment { declared, adjustment }),
         }
     }
-}
 
-impl Decoder for LengthCodec {
+    /// The default layout: nothing to remember between calls, since
+    /// re-reading four bytes costs less than keeping state.
     #[inline]
-    fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
-        let len = match self.pending {
-            Some(len) => len,
-            None => {
-                if buf.len() < self.head_len {
-                    return Ok(None);
-                }
-                let len = self.parse_header(buf)?;
-                self.pending = Some(len);
-                len
-            }
-        };
-        // Cannot overflow: checked in parse_header.
-        let total = self.skip + len;
+    fn decode_fast(&self, buf: &[u8]) -> Result<Option<Frame>, DecodeError> {
+        let Some(head) = buf.first_chunk::<4>() else { return Ok(None) };
+        let declared = u32::from_be_bytes(*head);
+        let len = declared as usize;
+        if len > self.max {
+            return Err(DecodeError::FrameTooLarge { declared: u64::from(declared), max: self.max });
+        }
+        // Cannot overflow: build() checked 4 + max.
+        let total = 4 + len;
         if buf.len() < total {
             return Ok(None);
         }
-        self.pending = None;
-        Ok(Some(Frame::new(total, self.skip, total)))
+        Ok(Some(Frame::new(total, 4, total)))
     }
-}
 
-impl Encoder for LengthCodec {
+    /// The length field for a payload of `len` bytes.
     #[inline]
-    fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
-        let len = payload.len();
+    fn field_for(&self, len: usize) -> Result<u64, EncodeError> {
         // Reject what our own decoder would reject: it checks the declared
         // field against max, so with a negative adjustment payloads must stay
         // |adjustment| below it. (tokio-util checks only the payload length.)
@@ -373,6 +368,52 @@ impl Encoder for LengthCodec {
         if self.width < 8 && field >> (8 * self.width) != 0 {
             return Err(EncodeError::PayloadTooLarge { len, max });
         }
+        Ok(field)
+    }
+}
+
+impl Decoder for LengthCodec {
+    #[inline]
+    fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        if self.fast {
+            return self.decode_fast(buf);
+        }
+        let len = match self.pending.take() {
+            Some(len) => len,
+            None => {
+                if buf.len() < self.head_len {
+                    return Ok(None);
+                }
+                self.parse_header(buf)?
+            }
+        };
+        // Cannot overflow: checked in parse_header.
+        let total = self.skip + len;
+        if buf.len() < total {
+            self.pending = Some(len);
+            return Ok(None);
+        }
+        Ok(Some(Frame::new(total, self.skip, total)))
+    }
+}
+
+impl Encoder for LengthCodec {
+    #[inline]
+    fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
+        let field = self.field_for(payload.len())?;
+        dst.reserve(self.width + payload.len());
+        if self.big {
+            dst.put_slice(&field.to_be_bytes()[8 - self.width..]);
+        } else {
+            dst.put_slice(&field.to_le_bytes()[..self.width]);
+        }
+        dst.put_slice(payload);
+        Ok(())
+    }
+
+    #[inline]
+    fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
+        let field = self.field_for(payload.len())?;
         let bytes = if self.big { field.to_be_bytes() } else { field.to_le_bytes() };
         let head = if self.big { &bytes[8 - self.width..] } else { &bytes[..self.width] };
         Ok(Envelope::new(head, &[]))
@@ -382,7 +423,6 @@ impl Encoder for LengthCodec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::BytesMut;
 
     fn decode_all(codec: &mut LengthCodec, wire: &[u8]) -> Result<Vec<Vec<u8>>, DecodeError> {
         let mut buf = BytesMut::from(wire);
@@ -396,7 +436,10 @@ mod tests {
     #[test]
     fn default_layout() {
         let mut c = LengthCodec::new();
-        assert_eq!(decode_all(&mut c, b"\x00\x00\x00\x03abc\x00\x00\x00\x00"), Ok(vec![b"abc".to_vec(), vec![]]));
+        assert_eq!(
+            decode_all(&mut c, b"\x00\x00\x00\x03abc\x00\x00\x00\x00"),
+            Ok(vec![b"abc".to_vec(), vec![]])
+        );
     }
 
     #[test]
@@ -430,7 +473,8 @@ mod tests {
         assert_eq!(decode_all(&mut c, wire), Ok(vec![b"xy".to_vec()]));
         // The length counts the whole frame; strip the header.
         let wire = b"\xca\xfe\x00\x06xy";
-        let mut c = LengthCodec::builder().length_field_offset(2).width(2).length_adjustment(-4).build().unwrap();
+        let mut c =
+            LengthCodec::builder().length_field_offset(2).width(2).length_adjustment(-4).build().unwrap();
         assert_eq!(decode_all(&mut c, wire), Ok(vec![b"xy".to_vec()]));
     }
 

@@ -159,9 +159,13 @@ pub trait Decoder {
 
 #[inline]
 fn split_frame(frame: Frame, buf: &mut BytesMut) -> Bytes {
-    buf.advance(frame.start);
-    let payload = buf.split_to(frame.len()).freeze();
-    buf.advance(frame.consumed - frame.end);
+    // One split (one reference count increment) per frame; trimming the
+    // frozen `Bytes` is pointer arithmetic.
+    let mut payload = buf.split_to(frame.consumed).freeze();
+    payload.advance(frame.start);
+    if frame.end < frame.consumed {
+        payload.truncate(frame.len());
+    }
     payload
 }
 
@@ -234,11 +238,8 @@ impl<'a, D: Decoder + ?Sized> Iterator for Frames<'a, D> {
         if self.done {
             return None;
         }
-        let result = if self.eof {
-            self.decoder.decode_eof(self.rest)
-        } else {
-            self.decoder.decode(self.rest)
-        };
+        let result =
+            if self.eof { self.decoder.decode_eof(self.rest) } else { self.decoder.decode(self.rest) };
         match result {
             Ok(Some(frame)) => {
                 let rest = core::mem::take(&mut self.rest);
@@ -324,9 +325,7 @@ impl Envelope {
     /// Total encoded length for a payload of `payload_len` bytes.
     #[inline]
     pub fn frame_len(&self, payload_len: usize) -> Option<usize> {
-        usize::from(self.head_len)
-            .checked_add(payload_len)?
-            .checked_add(usize::from(self.tail_len))
+        usize::from(self.head_len).checked_add(payload_len)?.checked_add(usize::from(self.tail_len))
     }
 
     /// Appends head, payload and tail to `dst`.
