@@ -136,6 +136,13 @@ fn l9_builder_misuse() {
         LengthCodec::builder().width(1).length_adjustment(-10).max_frame_length(250).build(),
         Err(ConfigError::MaxTooLarge { max: 250, limit: 245 })
     ));
+    // A max below a negative adjustment admits no frame at all (found by
+    // fuzzing: fuzz/regressions/length_roundtrip/max_below_negative_adjustment).
+    assert!(matches!(
+        LengthCodec::builder().width(8).length_adjustment(-9).max_frame_length(3).build(),
+        Err(ConfigError::Invalid { .. })
+    ));
+    assert!(LengthCodec::builder().width(1).length_adjustment(-300).build().is_err());
     assert!(LengthCodec::builder().length_adjustment(isize::MAX).build().is_err());
     assert!(LengthCodec::builder().length_field_offset(usize::MAX).build().is_err());
     assert!(LengthCodec::builder().num_skip(1 << 20).build().is_err());

@@ -150,6 +150,11 @@ impl LengthBuilder {
                 usize::try_from(limit).map_or(DEFAULT_MAX_FRAME_LENGTH, |l| l.min(DEFAULT_MAX_FRAME_LENGTH))
             }
         };
+        // Every declared length <= max would adjust to below zero: nothing
+        // could ever be decoded or encoded.
+        if self.adjustment < 0 && max < self.adjustment.unsigned_abs() {
+            return Err(ConfigError::Invalid { reason: "max_frame_length below a negative length_adjustment" });
+        }
         let field_end = self
             .offset
             .checked_add(self.width)
@@ -345,6 +350,7 @@ impl LengthCodec {
         // Reject what our own decoder would reject: it checks the declared
         // field against max, so with a negative adjustment payloads must stay
         // |adjustment| below it. (tokio-util checks only the payload length.)
+        // build() ensured max >= |adjustment| when it is negative.
         let max = if self.adjustment < 0 {
             self.max.saturating_sub(self.adjustment.unsigned_abs())
         } else {
