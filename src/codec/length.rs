@@ -153,7 +153,9 @@ impl LengthBuilder {
         // Every declared length <= max would adjust to below zero: nothing
         // could ever be decoded or encoded.
         if self.adjustment < 0 && max < self.adjustment.unsigned_abs() {
-            return Err(ConfigError::Invalid { reason: "max_frame_length below a negative length_adjustment" });
+            return Err(ConfigError::Invalid {
+                reason: "max_frame_length below a negative length_adjustment",
+            });
         }
         let field_end = self
             .offset
@@ -191,6 +193,11 @@ impl LengthBuilder {
             pending: None,
         })
     }
+}
+
+#[cold]
+fn too_large(declared: u64, max: usize) -> DecodeError {
+    DecodeError::FrameTooLarge { declared, max }
 }
 
 /// A length-prefix decoder and encoder. See the [module docs](self).
@@ -307,7 +314,7 @@ impl LengthCodec {
         let field = buf.get(self.offset..self.offset + self.width).unwrap_or_default();
         let declared = self.read_field(field);
         if declared > self.max as u64 {
-            return Err(DecodeError::FrameTooLarge { declared, max: self.max });
+            return Err(too_large(declared, self.max));
         }
         // declared <= max <= usize::MAX
         let declared_usize = declared as usize;
@@ -328,13 +335,13 @@ impl LengthCodec {
 
     /// The default layout: nothing to remember between calls, since
     /// re-reading four bytes costs less than keeping state.
-    #[inline]
+    #[inline(always)]
     fn decode_fast(&self, buf: &[u8]) -> Result<Option<Frame>, DecodeError> {
         let Some(head) = buf.first_chunk::<4>() else { return Ok(None) };
         let declared = u32::from_be_bytes(*head);
         let len = declared as usize;
         if len > self.max {
-            return Err(DecodeError::FrameTooLarge { declared: u64::from(declared), max: self.max });
+            return Err(too_large(u64::from(declared), self.max));
         }
         // Cannot overflow: build() checked 4 + max.
         let total = 4 + len;
@@ -379,7 +386,7 @@ impl LengthCodec {
 }
 
 impl Decoder for LengthCodec {
-    #[inline]
+    #[inline(always)]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
         if self.fast {
             return self.decode_fast(buf);
@@ -404,11 +411,14 @@ impl Decoder for LengthCodec {
 }
 
 impl Encoder for LengthCodec {
-    #[inline]
+    #[inline(always)]
     fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
         let field = self.field_for(payload.len())?;
         dst.reserve(self.width + payload.len());
-        if self.big {
+        if self.fast {
+            // field <= max fits 32 bits in the default layout.
+            dst.put_u32(field as u32);
+        } else if self.big {
             dst.put_slice(&field.to_be_bytes()[8 - self.width..]);
         } else {
             dst.put_slice(&field.to_le_bytes()[..self.width]);

@@ -233,7 +233,8 @@ impl<'a, D: Decoder + ?Sized> Frames<'a, D> {
 impl<'a, D: Decoder + ?Sized> Iterator for Frames<'a, D> {
     type Item = Result<&'a [u8], DecodeError>;
 
-    #[inline]
+    // Inlined into the caller's loop: this is the per-frame hot path.
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
