@@ -9,6 +9,9 @@
 
 use alloc::vec::Vec;
 
+mod catalogue;
+pub use catalogue::*;
+
 use bytes::BytesMut;
 
 use crate::codec::length::{Endian, LengthCodec};
@@ -197,6 +200,11 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("length_decode", length_decode),
     ("length_split", length_split),
     ("length_roundtrip", length_roundtrip),
+    ("varint_split", varint_split),
+    ("delimited_split", delimited_split),
+    ("netstring_split", netstring_split),
+    ("cobs_roundtrip", cobs_roundtrip),
+    ("any_codec", any_codec),
 ];
 
 /// A length codec configuration derived from 6 bytes of fuzz input.
