@@ -104,4 +104,13 @@ macro_rules! tokio_impls {
     )*};
 }
 
-tokio_impls!(LengthCodec, VarintCodec, DelimitedCodec, NetstringCodec, CobsCodec, RawCodec, FixedCodec, Codec);
+tokio_impls!(
+    LengthCodec,
+    VarintCodec,
+    DelimitedCodec,
+    NetstringCodec,
+    CobsCodec,
+    RawCodec,
+    FixedCodec,
+    Codec
+);

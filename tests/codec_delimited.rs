@@ -224,7 +224,9 @@ fn d5_exactly_max_accepted_max_plus_one_rejected() {
     // BAD_INPUTS D5: max is inclusive (bytes before the delimiter, \r included).
     for delim in [&b"\n"[..], b"\r\n"] {
         let max = 5;
-        let mk = || DelimitedCodec::builder().delimiter(delim).strip_cr(false).max_frame_length(max).build().unwrap();
+        let mk = || {
+            DelimitedCodec::builder().delimiter(delim).strip_cr(false).max_frame_length(max).build().unwrap()
+        };
         let mut ok = b"12345".to_vec();
         ok.extend_from_slice(delim);
         assert_eq!(decode_whole(&mut mk(), &ok), (vec![b"12345".to_vec()], Ok(())));

@@ -71,7 +71,10 @@ fn n1_leading_zero_empty_length_and_empty_frame() {
     assert_eq!(out.frames, [b"abc"]);
     assert!(matches!(out.end, Err(DecodeError::MalformedLength { .. })));
     let mut buf = b"x:".to_vec();
-    assert!(matches!(NetstringCodec::new().decode(&mut buf), Err(DecodeError::InvalidFraming { offset: 0, .. })));
+    assert!(matches!(
+        NetstringCodec::new().decode(&mut buf),
+        Err(DecodeError::InvalidFraming { offset: 0, .. })
+    ));
 }
 
 #[test]

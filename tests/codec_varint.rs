@@ -65,7 +65,10 @@ fn v1_eleven_continuation_bytes_error_within_ten() {
     let mut c = VarintCodec::new();
     let mut wire = [0xffu8; 10];
     assert_eq!(c.decode(&mut wire[..9]), Ok(None));
-    assert_eq!(c.decode(&mut wire), Err(DecodeError::MalformedLength { reason: "varint longer than 10 bytes" }));
+    assert_eq!(
+        c.decode(&mut wire),
+        Err(DecodeError::MalformedLength { reason: "varint longer than 10 bytes" })
+    );
     let mut wire = [0x80u8; 11];
     assert!(matches!(c.decode(&mut wire), Err(DecodeError::MalformedLength { .. })));
 }

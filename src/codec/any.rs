@@ -272,7 +272,20 @@ fn parse_len_arg(arg: &str) -> Option<(usize, Endian)> {
 impl FromStr for Codec {
     type Err = ConfigError;
 
+    /// Parses a spec; see the [module docs](self) for the grammar.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidSpec`], whose message lists the valid forms.
     fn from_str(spec: &str) -> Result<Self, ConfigError> {
+        parse_spec(spec).map_err(|e| match e {
+            e @ ConfigError::InvalidSpec { .. } => e,
+            e => spec_error(spec, e),
+        })
+    }
+}
+
+fn parse_spec(spec: &str) -> Result<Codec, ConfigError> {
+    {
         let mut parts = spec.split(',');
         let head = parts.next().unwrap_or_default();
         let (name, arg) = match head.split_once(':') {
@@ -301,15 +314,17 @@ impl FromStr for Codec {
             "len" => {
                 let (width, endian) = match arg {
                     None => (4, Endian::Big),
-                    Some(a) => parse_len_arg(a)
-                        .ok_or_else(|| spec_error(spec, format!("bad length field {a:?}, expected u8 or uNNbe/uNNle")))?,
+                    Some(a) => parse_len_arg(a).ok_or_else(|| {
+                        spec_error(spec, format!("bad length field {a:?}, expected u8 or uNNbe/uNNle"))
+                    })?,
                 };
                 Codec::Length(LengthCodec::builder().width(width).endian(endian).build()?)
             }
             "varint" => no_arg(Codec::Varint(VarintCodec::new()))?,
             "lines" => no_arg(Codec::Delimited(DelimitedCodec::lines()))?,
             "delim" => {
-                let a = arg.ok_or_else(|| spec_error(spec, "delim needs a hex delimiter, e.g. delim:0d0a"))?;
+                let a =
+                    arg.ok_or_else(|| spec_error(spec, "delim needs a hex delimiter, e.g. delim:0d0a"))?;
                 let (bytes, n) = parse_hex(a)
                     .ok_or_else(|| spec_error(spec, format!("bad hex delimiter {a:?} (1 to 32 bytes)")))?;
                 Codec::Delimited(DelimitedCodec::new(bytes.get(..n).unwrap_or_default())?)
@@ -343,7 +358,7 @@ impl FromStr for Codec {
             c => c,
         };
         match max {
-            Some(m) => codec.with_max_frame_length(m).map_err(|e| spec_error(spec, e)),
+            Some(m) => codec.with_max_frame_length(m),
             None => Ok(codec),
         }
     }

@@ -147,7 +147,10 @@ fn decode_in_place(buf: &mut [u8], len: usize) -> Result<usize, DecodeError> {
         let end = start + n;
         // BAD_INPUTS C1: a code byte pointing past the end of the frame.
         if end > len || code == 0 {
-            return Err(DecodeError::InvalidFraming { offset: r, reason: "COBS code byte points past the frame" });
+            return Err(DecodeError::InvalidFraming {
+                offset: r,
+                reason: "COBS code byte points past the frame",
+            });
         }
         buf.copy_within(start..end, w);
         w += n;

@@ -303,8 +303,8 @@ impl DelimitedCodec {
         let Some(frame) = self.decode(buf)? else { return Ok(None) };
         let buf: &'b [u8] = buf;
         let payload = buf.get(frame.payload_range()).unwrap_or_default();
-        let text = str::from_utf8(payload)
-            .map_err(|e| DecodeError::InvalidUtf8 { valid_up_to: e.valid_up_to() });
+        let text =
+            str::from_utf8(payload).map_err(|e| DecodeError::InvalidUtf8 { valid_up_to: e.valid_up_to() });
         Ok(Some((frame.consumed(), text)))
     }
 

@@ -73,14 +73,7 @@ pub struct LengthBuilder {
 
 impl Default for LengthBuilder {
     fn default() -> Self {
-        LengthBuilder {
-            width: 4,
-            endian: Endian::Big,
-            offset: 0,
-            adjustment: 0,
-            num_skip: None,
-            max: None,
-        }
+        LengthBuilder { width: 4, endian: Endian::Big, offset: 0, adjustment: 0, num_skip: None, max: None }
     }
 }
 
@@ -149,7 +142,9 @@ impl LengthBuilder {
                 return Err(ConfigError::MaxTooLarge { max, limit });
             }
             Some(max) => max,
-            None => usize::try_from(limit).map_or(DEFAULT_MAX_FRAME_LENGTH, |l| l.min(DEFAULT_MAX_FRAME_LENGTH)),
+            None => {
+                usize::try_from(limit).map_or(DEFAULT_MAX_FRAME_LENGTH, |l| l.min(DEFAULT_MAX_FRAME_LENGTH))
+            }
         };
         let field_end = self
             .offset
@@ -396,7 +391,10 @@ mod tests {
     #[test]
     fn default_layout() {
         let mut c = LengthCodec::new();
-        assert_eq!(decode_all(&mut c, b"\x00\x00\x00\x03abc\x00\x00\x00\x00"), Ok(vec![b"abc".to_vec(), vec![]]));
+        assert_eq!(
+            decode_all(&mut c, b"\x00\x00\x00\x03abc\x00\x00\x00\x00"),
+            Ok(vec![b"abc".to_vec(), vec![]])
+        );
     }
 
     #[test]
@@ -430,7 +428,8 @@ mod tests {
         assert_eq!(decode_all(&mut c, wire), Ok(vec![b"xy".to_vec()]));
         // The length counts the whole frame; strip the header.
         let wire = b"\xca\xfe\x00\x06xy";
-        let mut c = LengthCodec::builder().length_field_offset(2).width(2).length_adjustment(-4).build().unwrap();
+        let mut c =
+            LengthCodec::builder().length_field_offset(2).width(2).length_adjustment(-4).build().unwrap();
         assert_eq!(decode_all(&mut c, wire), Ok(vec![b"xy".to_vec()]));
     }
 

@@ -240,11 +240,8 @@ impl<'a, D: Decoder + ?Sized> Iterator for Frames<'a, D> {
         if self.done {
             return None;
         }
-        let result = if self.eof {
-            self.decoder.decode_eof(self.rest)
-        } else {
-            self.decoder.decode(self.rest)
-        };
+        let result =
+            if self.eof { self.decoder.decode_eof(self.rest) } else { self.decoder.decode(self.rest) };
         match result {
             Ok(Some(frame)) => {
                 let rest = core::mem::take(&mut self.rest);
@@ -330,9 +327,7 @@ impl Envelope {
     /// Total encoded length for a payload of `payload_len` bytes.
     #[inline]
     pub fn frame_len(&self, payload_len: usize) -> Option<usize> {
-        usize::from(self.head_len)
-            .checked_add(payload_len)?
-            .checked_add(usize::from(self.tail_len))
+        usize::from(self.head_len).checked_add(payload_len)?.checked_add(usize::from(self.tail_len))
     }
 
     /// Appends head, payload and tail to `dst`.

@@ -104,7 +104,11 @@ impl Default for NetstringCodec {
 impl NetstringCodec {
     /// The default codec, 8 MiB maximum.
     pub fn new() -> Self {
-        NetstringCodec { max: DEFAULT_MAX_FRAME_LENGTH, max_digits: digits(DEFAULT_MAX_FRAME_LENGTH), pending: None }
+        NetstringCodec {
+            max: DEFAULT_MAX_FRAME_LENGTH,
+            max_digits: digits(DEFAULT_MAX_FRAME_LENGTH),
+            pending: None,
+        }
     }
 
     /// A builder with the default settings.
@@ -134,7 +138,9 @@ impl NetstringCodec {
                 b'0'..=b'9' => {
                     // BAD_INPUTS N1: "01:" has a leading zero.
                     if i == 1 && value == 0 {
-                        return Err(DecodeError::MalformedLength { reason: "netstring length has a leading zero" });
+                        return Err(DecodeError::MalformedLength {
+                            reason: "netstring length has a leading zero",
+                        });
                     }
                     // BAD_INPUTS N2: at most max_digits digits (<= 19), so
                     // value < 10^19 < u64::MAX and nothing overflows.
@@ -174,7 +180,9 @@ impl Decoder for NetstringCodec {
                 Ok(Some(Frame::new(end + 1, header, end)))
             }
             // BAD_INPUTS N3
-            Some(_) => Err(DecodeError::InvalidFraming { offset: end, reason: "expected ',' after the payload" }),
+            Some(_) => {
+                Err(DecodeError::InvalidFraming { offset: end, reason: "expected ',' after the payload" })
+            }
         }
     }
 }

@@ -253,7 +253,10 @@ mod tests {
         // BAD_INPUTS V2
         let mut v2 = [0xff; 10];
         v2[9] = 0x02;
-        assert_eq!(parse_varint(&v2, false), Err(DecodeError::MalformedLength { reason: "varint overflows u64" }));
+        assert_eq!(
+            parse_varint(&v2, false),
+            Err(DecodeError::MalformedLength { reason: "varint overflows u64" })
+        );
         // BAD_INPUTS V3
         assert!(parse_varint(&[0x80, 0x00], false).is_err());
         assert_eq!(parse_varint(&[0x80, 0x00], true), Ok(Some((0, 2))));

@@ -46,9 +46,11 @@ pub fn delimited_codec(input: &mut Input<'_>) -> DelimitedCodec {
     let dlen = usize::from(flags % 4) + 1;
     // Small alphabets so that delimiters occur in arbitrary data.
     let delim: Vec<u8> = input.bytes(dlen).iter().map(|b| b % 4 + b'\n').collect();
-    let mut b = DelimitedCodec::builder()
-        .strip_cr(flags & 0x10 != 0)
-        .overlong(if flags & 0x20 != 0 { Overlong::Discard } else { Overlong::Fail });
+    let mut b = DelimitedCodec::builder().strip_cr(flags & 0x10 != 0).overlong(if flags & 0x20 != 0 {
+        Overlong::Discard
+    } else {
+        Overlong::Fail
+    });
     if !delim.is_empty() {
         b = b.delimiter(&delim);
     }
@@ -159,7 +161,9 @@ pub fn cobs_roundtrip(data: &[u8]) {
     for p in payloads(&mut Input::new(more), 1200) {
         // Turn bytes matching the mask into zeros so both long runs and
         // dense zeros occur.
-        owned.push(p.iter().map(|&b| if zero_mask != 0 && b & zero_mask == zero_mask { 0 } else { b }).collect());
+        owned.push(
+            p.iter().map(|&b| if zero_mask != 0 && b & zero_mask == zero_mask { 0 } else { b }).collect(),
+        );
     }
     for p in &owned {
         let mut out = BytesMut::new();
@@ -175,8 +179,19 @@ pub fn cobs_roundtrip(data: &[u8]) {
 /// A codec chosen by one byte of input, with a max from two more.
 pub fn any_codec_from(input: &mut Input<'_>) -> Codec {
     const SPECS: &[&str] = &[
-        "len", "len:u8", "len:u16le", "len:u24be", "len:u64be", "varint", "lines", "delim:00", "delim:0d0a",
-        "netstring", "cobs", "raw", "fixed:3",
+        "len",
+        "len:u8",
+        "len:u16le",
+        "len:u24be",
+        "len:u64be",
+        "varint",
+        "lines",
+        "delim:00",
+        "delim:0d0a",
+        "netstring",
+        "cobs",
+        "raw",
+        "fixed:3",
     ];
     let pick = usize::from(input.byte()) % SPECS.len();
     let codec: Codec = SPECS.get(pick).and_then(|s| s.parse().ok()).unwrap_or_default();

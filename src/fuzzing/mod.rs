@@ -260,7 +260,12 @@ pub fn length_decode(data: &[u8]) {
         assert!(f.len() <= frame_bound, "frame over the limit");
     }
     let chunk = cuts.iter().copied().max().unwrap_or(wire.len());
-    assert!(out.peak_buffered <= frame_bound + chunk, "buffered {} > {}", out.peak_buffered, frame_bound + chunk);
+    assert!(
+        out.peak_buffered <= frame_bound + chunk,
+        "buffered {} > {}",
+        out.peak_buffered,
+        frame_bound + chunk
+    );
 }
 
 /// `length_split`: chunked decoding equals one-shot decoding.

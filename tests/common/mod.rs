@@ -56,7 +56,8 @@ pub fn check_prefixes<C: Decoder + Encoder + Clone>(codec: &C, payloads: &[Vec<u
                 Err(e) => panic!("prefix of {k} bytes: {e}"),
             }
         }
-        let complete: Vec<Vec<u8>> = accepted.iter().filter(|(_, end)| *end <= k).map(|(p, _)| p.clone()).collect();
+        let complete: Vec<Vec<u8>> =
+            accepted.iter().filter(|(_, end)| *end <= k).map(|(p, _)| p.clone()).collect();
         assert_eq!(frames, complete, "prefix of {k} bytes");
         let at_boundary = k == 0 || accepted.iter().any(|(_, end)| *end == k);
         let eof = dec.decode_eof(&mut buf[used..]);
