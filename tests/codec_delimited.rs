@@ -7,7 +7,9 @@ use common::*;
 use proptest::prelude::*;
 use sockframe::fuzzing::{check_roundtrip, decode_chunked};
 use sockframe::{DecodeError, Decoder, DelimitedCodec, EncodeError, Encoder, Overlong};
-use tokio_util::codec::{AnyDelimiterCodec, Decoder as _, Encoder as _, LinesCodec};
+// Fully qualified calls: with feature `tokio` our codecs implement these
+// traits too, and method syntax would be ambiguous.
+use tokio_util::codec::{AnyDelimiterCodec, LinesCodec};
 
 fn codecs() -> Vec<DelimitedCodec> {
     vec![
@@ -114,7 +116,7 @@ proptest! {
         let mut theirs = Vec::new();
         let mut buf = BytesMut::from(wire.as_bytes());
         let mut lc = LinesCodec::new();
-        while let Some(l) = lc.decode(&mut buf).unwrap() {
+        while let Some(l) = tokio_util::codec::Decoder::decode(&mut lc, &mut buf).unwrap() {
             theirs.push(l.into_bytes());
         }
         let (ours, end) = decode_whole(&mut DelimitedCodec::lines(), wire.as_bytes());
@@ -123,7 +125,7 @@ proptest! {
         // Encoding: LinesCodec writes line + "\n" as we do.
         for l in lines.iter().filter(|l| !l.ends_with('\r')) {
             let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
-            LinesCodec::new().encode(l.as_str(), &mut a).unwrap();
+            tokio_util::codec::Encoder::encode(&mut LinesCodec::new(), l.as_str(), &mut a).unwrap();
             DelimitedCodec::lines().encode(l.as_bytes(), &mut b).unwrap();
             prop_assert_eq!(a, b);
         }
@@ -134,7 +136,7 @@ proptest! {
         let mut theirs = Vec::new();
         let mut buf = BytesMut::from(&wire[..]);
         let mut adc = AnyDelimiterCodec::new(vec![delim], vec![delim]);
-        while let Some(f) = adc.decode(&mut buf).unwrap() {
+        while let Some(f) = tokio_util::codec::Decoder::decode(&mut adc, &mut buf).unwrap() {
             theirs.push(f.to_vec());
         }
         let mut ours = Vec::new();
@@ -145,7 +147,7 @@ proptest! {
         }
         prop_assert_eq!(ours, theirs);
         let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
-        AnyDelimiterCodec::new(vec![delim], vec![delim]).encode("ab", &mut a).unwrap();
+        tokio_util::codec::Encoder::encode(&mut AnyDelimiterCodec::new(vec![delim], vec![delim]), "ab", &mut a).unwrap();
         DelimitedCodec::new(&[delim]).unwrap().encode(b"ab", &mut b).unwrap();
         prop_assert_eq!(a, b);
     }
@@ -171,7 +173,7 @@ fn d1_delimiter_never_arrives() {
 fn d2_overlong_then_no_delimiter_one_error() {
     // BAD_INPUTS D2: the overlong line goes on and on; one error, no loop,
     // and the next line after the delimiter comes out.
-    let mut c = DelimitedCodec::builder().max_frame_length(4).overlong(Overlong::Discard).build().unwrap();
+    let c = DelimitedCodec::builder().max_frame_length(4).overlong(Overlong::Discard).build().unwrap();
     let mut wire = vec![b'z'; 5000];
     wire.extend_from_slice(b"\nok\n");
     for chunk in [1, 3, 64, 5000] {

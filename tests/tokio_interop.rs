@@ -50,7 +50,9 @@ async fn exchange(spec: &str) {
 #[tokio::test]
 async fn framed_read_write_over_loopback() {
     for spec in SPECS {
-        tokio::time::timeout(Duration::from_secs(20), exchange(spec)).await.unwrap_or_else(|_| panic!("{spec}: timeout"));
+        tokio::time::timeout(Duration::from_secs(20), exchange(spec))
+            .await
+            .unwrap_or_else(|_| panic!("{spec}: timeout"));
     }
 }
 

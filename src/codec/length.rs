@@ -287,8 +287,8 @@ impl LengthCodec {
     fn parse_header(&self, buf: &[u8]) -> Result<usize, DecodeError> {
         let declared = match (self.width, self.big) {
             // The default layout gets a fixed-size read.
-            (4, true) if self.offset == 0 => match buf.first_chunk::<4>() {
-                Some(b) => u64::from(u32::from_be_bytes(*b)),
+            (4, true) if self.offset == 0 => match buf.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()) {
+                Some(b) => u64::from(u32::from_be_bytes(b)),
                 None => return Err(DecodeError::Truncated { pending: buf.len() }),
             },
             _ => self.read_field(&buf[self.offset..self.offset + self.width]),
