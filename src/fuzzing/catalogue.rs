@@ -1,6 +1,7 @@
 //! Harnesses for the catalogue codecs (varint, delimited, netstring, COBS,
 //! raw/fixed, and the run-time [`Codec`]).
 
+use alloc::string::ToString;
 use alloc::vec::Vec;
 
 use bytes::BytesMut;
