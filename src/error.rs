@@ -106,6 +106,14 @@ pub enum EncodeError {
         /// Offset of the first delimiter in the payload.
         offset: usize,
     },
+    /// The framing carries payloads of exactly one length (fixed-size records).
+    #[error("payload of {len} bytes, but records are {expected} bytes")]
+    WrongLength {
+        /// The payload length.
+        len: usize,
+        /// The record size.
+        expected: usize,
+    },
 }
 
 /// A builder was given settings that cannot work together.
@@ -146,5 +154,13 @@ pub enum ConfigError {
     Invalid {
         /// What is wrong.
         reason: &'static str,
+    },
+    /// A framing spec string (see `Codec`'s `FromStr`) could not be parsed.
+    #[error("invalid framing spec {spec:?}: {reason}; valid forms: {}", crate::codec::any::VALID_FORMS)]
+    InvalidSpec {
+        /// The spec as given.
+        spec: alloc::string::String,
+        /// What is wrong with it.
+        reason: alloc::string::String,
     },
 }

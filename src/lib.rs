@@ -94,7 +94,18 @@ pub mod codec;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub mod tokio_codec;
 
+pub use codec::any::Codec;
+pub use codec::cobs::{CobsBuilder, CobsCodec};
+pub use codec::delimited::{DelimitedBuilder, DelimitedCodec, Overlong};
 pub use codec::length::{Endian, LengthBuilder, LengthCodec};
+pub use codec::netstring::{NetstringBuilder, NetstringCodec};
+pub use codec::raw::{FixedCodec, RawCodec};
+pub use codec::varint::{VarintBuilder, VarintCodec};
 pub use codec::{Decoder, Encoder, Envelope, Frame, Frames};
 pub use error::{ConfigError, DecodeError, EncodeError};
+#[cfg(feature = "tokio")]
+pub use tokio_codec::CodecError;

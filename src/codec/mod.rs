@@ -25,7 +25,13 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::error::{DecodeError, EncodeError};
 
+pub mod any;
+pub mod cobs;
+pub mod delimited;
 pub mod length;
+pub mod netstring;
+pub mod raw;
+pub mod varint;
 
 /// Where a decoded frame lies in the buffer passed to [`Decoder::decode`].
 ///

@@ -9,6 +9,9 @@
 
 use alloc::vec::Vec;
 
+mod catalogue;
+pub use catalogue::*;
+
 use bytes::BytesMut;
 
 use crate::codec::length::{Endian, LengthCodec};
@@ -190,7 +193,7 @@ pub fn check_roundtrip<C: Decoder + Encoder + Clone>(codec: &C, payloads: &[&[u8
     assert_eq!(again, wire, "re-encoding differs");
 }
 
-/// A harness: panics when an invariant fails.
+/// A harness body: panics when an invariant fails.
 pub type Harness = fn(&[u8]);
 
 /// Every fuzz target by name, with its harness. `tests/fuzz_corpus.rs`
@@ -200,6 +203,11 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("length_decode", length_decode),
     ("length_split", length_split),
     ("length_roundtrip", length_roundtrip),
+    ("varint_split", varint_split),
+    ("delimited_split", delimited_split),
+    ("netstring_split", netstring_split),
+    ("cobs_roundtrip", cobs_roundtrip),
+    ("any_codec", any_codec),
 ];
 
 /// A length codec configuration derived from 6 bytes of fuzz input.

@@ -1,0 +1,442 @@
+//! Delimiter framing: text lines (`\n`, optionally `\r\n`) and any single- or
+//! multi-byte delimiter.
+//!
+//! ```text
+//! lines():           delimiter(&[0x0d, 0x0a]):    delimiter(&[0x00]):
+//! +-------+----+     +-------+-------+            +-------+----+
+//! | h i   | 0A |     | h i   | 0D 0A |            | h i   | 00 |
+//! +-------+----+     +-------+-------+            +-------+----+
+//!  payload  delim     payload  delim               payload  delim
+//! ```
+//!
+//! # Limits
+//! The maximum frame length counts the bytes before the delimiter (a `\r`
+//! that [`strip_cr`](DelimitedBuilder::strip_cr) removes included) and is
+//! **inclusive**: a line of exactly `max` bytes is accepted, one of `max + 1`
+//! is overlong. The default is [`DEFAULT_MAX_LINE_LENGTH`] (64 KiB). An
+//! overlong line is detected as soon as `max + delimiter length` bytes have
+//! arrived without a delimiter, so the caller never buffers more than that
+//! plus one read.
+//!
+//! # Overlong lines
+//! [`Overlong::Fail`] (the default) reports [`DecodeError::DelimiterNotFound`]
+//! and the stream is done, as for any decode error.
+//! [`Overlong::Discard`] reports the same error **once** per overlong line
+//! and stays usable: keep calling `decode` with the same bytes (plus new
+//! ones); the decoder skips everything up to and including the next
+//! delimiter and the next frame it returns covers the skipped bytes in its
+//! [`consumed`](Frame::consumed) count. Until that delimiter arrives, the
+//! skipped bytes stay in the caller's buffer (the sans-IO contract lets a
+//! decoder consume bytes only through a frame), so memory in discard mode is
+//! bounded by the caller's buffer cap, not by `max`.
+//!
+//! # Work
+//! The search resumes where the previous call stopped: feeding `n` bytes
+//! one at a time examines `O(n · delimiter length)` bytes in total.
+
+use core::str;
+
+use crate::codec::varint::MAX_LIMIT;
+use crate::codec::{Decoder, Encoder, Envelope, Frame};
+use crate::error::{ConfigError, DecodeError, EncodeError};
+
+/// Default maximum line length: 64 KiB.
+pub const DEFAULT_MAX_LINE_LENGTH: usize = 64 * 1024;
+
+/// Longest delimiter: [`Envelope::CAPACITY`] bytes.
+pub const MAX_DELIMITER_LEN: usize = Envelope::CAPACITY;
+
+/// What the decoder does with a line longer than the maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Overlong {
+    /// Report [`DecodeError::DelimiterNotFound`]; the stream is corrupt. The default.
+    #[default]
+    Fail,
+    /// Report [`DecodeError::DelimiterNotFound`] once, then skip the line up to
+    /// and including the next delimiter and carry on.
+    Discard,
+}
+
+/// Configures a [`DelimitedCodec`]. Obtain one from [`DelimitedCodec::builder`];
+/// the defaults are those of [`DelimitedCodec::lines`].
+///
+/// ```
+/// use sockframe::{DelimitedCodec, Overlong};
+///
+/// let codec = DelimitedCodec::builder()
+///     .delimiter(b"\r\n")
+///     .strip_cr(false)
+///     .max_frame_length(1024)
+///     .overlong(Overlong::Discard)
+///     .build()
+///     .unwrap();
+/// assert_eq!(codec.delimiter(), b"\r\n");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub struct DelimitedBuilder {
+    delim: [u8; MAX_DELIMITER_LEN],
+    // May exceed MAX_DELIMITER_LEN, in which case build() fails.
+    delim_len: usize,
+    strip_cr: bool,
+    max: usize,
+    overlong: Overlong,
+}
+
+impl Default for DelimitedBuilder {
+    fn default() -> Self {
+        let mut delim = [0; MAX_DELIMITER_LEN];
+        delim[0] = b'\n';
+        DelimitedBuilder {
+            delim,
+            delim_len: 1,
+            strip_cr: true,
+            max: DEFAULT_MAX_LINE_LENGTH,
+            overlong: Overlong::Fail,
+        }
+    }
+}
+
+impl DelimitedBuilder {
+    /// The delimiter, 1 to [`MAX_DELIMITER_LEN`] bytes. Default `\n`.
+    pub fn delimiter(mut self, delimiter: &[u8]) -> Self {
+        self.delim_len = delimiter.len();
+        if let (Some(dst), Some(src)) = (self.delim.get_mut(..delimiter.len()), delimiter.get(..)) {
+            dst.copy_from_slice(src);
+        }
+        self
+    }
+
+    /// Remove one `\r` before the delimiter from decoded frames (so `\r\n`
+    /// line ends work with a `\n` delimiter). The encoder then rejects
+    /// payloads that end in `\r`, which could not round trip. Default `true`.
+    pub fn strip_cr(mut self, strip: bool) -> Self {
+        self.strip_cr = strip;
+        self
+    }
+
+    /// Largest frame accepted (bytes before the delimiter, inclusive) and
+    /// largest payload encoded. Default [`DEFAULT_MAX_LINE_LENGTH`].
+    pub fn max_frame_length(mut self, max: usize) -> Self {
+        self.max = max;
+        self
+    }
+
+    /// What to do with an overlong line. Default [`Overlong::Fail`].
+    pub fn overlong(mut self, overlong: Overlong) -> Self {
+        self.overlong = overlong;
+        self
+    }
+
+    /// Builds the codec.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for an empty delimiter or one longer than
+    /// [`MAX_DELIMITER_LEN`], or a maximum above `isize::MAX`.
+    pub fn build(self) -> Result<DelimitedCodec, ConfigError> {
+        if self.delim_len == 0 {
+            return Err(ConfigError::Invalid { reason: "empty delimiter" });
+        }
+        if self.delim_len > MAX_DELIMITER_LEN {
+            return Err(ConfigError::Invalid { reason: "delimiter longer than 32 bytes" });
+        }
+        if self.max > MAX_LIMIT {
+            return Err(ConfigError::Invalid { reason: "max_frame_length above isize::MAX" });
+        }
+        Ok(DelimitedCodec {
+            delim: self.delim,
+            delim_len: self.delim_len,
+            strip_cr: self.strip_cr,
+            max: self.max,
+            overlong: self.overlong,
+            next_index: 0,
+            skip: 0,
+            discarding: false,
+            examined: 0,
+        })
+    }
+}
+
+/// A delimiter decoder and encoder. See the [module docs](self).
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockframe::{Decoder, DelimitedCodec, Encoder};
+///
+/// let mut codec = DelimitedCodec::lines();
+/// let mut buf = BytesMut::from(&b"hello\r\nwor"[..]);
+/// assert_eq!(codec.decode_bytes(&mut buf).unwrap().unwrap(), "hello");
+/// assert_eq!(codec.decode_bytes(&mut buf).unwrap(), None);
+/// buf.extend_from_slice(b"ld\n");
+/// assert_eq!(codec.decode_bytes(&mut buf).unwrap().unwrap(), "world");
+///
+/// let mut out = BytesMut::new();
+/// codec.encode(b"hi", &mut out).unwrap();
+/// assert_eq!(&out[..], b"hi\n");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelimitedCodec {
+    delim: [u8; MAX_DELIMITER_LEN],
+    // 1 <= delim_len <= MAX_DELIMITER_LEN
+    delim_len: usize,
+    strip_cr: bool,
+    max: usize,
+    overlong: Overlong,
+    // Scan state, relative to the front of the buffer; all reset when a frame
+    // is returned. skip <= next_index: no delimiter starts in skip..next_index
+    // (before skip lie the bytes of a discarded overlong line).
+    next_index: usize,
+    skip: usize,
+    // Looking for the delimiter that ends an overlong line (Overlong::Discard).
+    discarding: bool,
+    // Positions examined since construction (the D3 linear-work property).
+    examined: u64,
+}
+
+impl Default for DelimitedCodec {
+    fn default() -> Self {
+        DelimitedCodec::lines()
+    }
+}
+
+impl DelimitedCodec {
+    /// Lines: `\n` delimiter, a trailing `\r` stripped, 64 KiB maximum,
+    /// overlong lines fail.
+    pub fn lines() -> Self {
+        let b = DelimitedBuilder::default();
+        DelimitedCodec {
+            delim: b.delim,
+            delim_len: 1,
+            strip_cr: true,
+            max: DEFAULT_MAX_LINE_LENGTH,
+            overlong: Overlong::Fail,
+            next_index: 0,
+            skip: 0,
+            discarding: false,
+            examined: 0,
+        }
+    }
+
+    /// Frames ending in `delimiter`, nothing stripped, default limits.
+    ///
+    /// ```
+    /// use sockframe::{Decoder, DelimitedCodec};
+    ///
+    /// let mut codec = DelimitedCodec::new(b"\r\n").unwrap();
+    /// let mut wire = *b"a\nb\r\n";
+    /// let frame = codec.decode(&mut wire).unwrap().unwrap();
+    /// assert_eq!(frame.payload(&wire), b"a\nb");
+    /// ```
+    ///
+    /// # Errors
+    /// As [`DelimitedBuilder::build`].
+    pub fn new(delimiter: &[u8]) -> Result<Self, ConfigError> {
+        DelimitedBuilder::default().delimiter(delimiter).strip_cr(false).build()
+    }
+
+    /// A builder with the defaults of [`lines`](Self::lines).
+    pub fn builder() -> DelimitedBuilder {
+        DelimitedBuilder::default()
+    }
+
+    /// The delimiter.
+    pub fn delimiter(&self) -> &[u8] {
+        self.delim.get(..self.delim_len).unwrap_or_default()
+    }
+
+    /// Whether a `\r` before the delimiter is stripped.
+    pub fn strips_cr(&self) -> bool {
+        self.strip_cr
+    }
+
+    /// The maximum frame length in force (inclusive).
+    pub fn max_frame_length(&self) -> usize {
+        self.max
+    }
+
+    /// The overlong-line policy.
+    pub fn overlong(&self) -> Overlong {
+        self.overlong
+    }
+
+    /// Whether this is the `\n` + strip-`\r` configuration of [`lines`](Self::lines).
+    pub fn is_lines(&self) -> bool {
+        self.delimiter() == b"\n" && self.strip_cr
+    }
+
+    /// Buffer positions examined by the delimiter search since this codec was
+    /// made: a measure of the decoder's work, used to test that it is linear.
+    #[doc(hidden)]
+    pub fn bytes_examined(&self) -> u64 {
+        self.examined
+    }
+
+    /// Decodes the next frame as text: returns the bytes the frame occupies
+    /// and its payload as `&str`, or [`DecodeError::InvalidUtf8`] for a
+    /// frame that is not UTF-8.
+    ///
+    /// Only complete frames are validated, so a code point split across reads
+    /// is fine; an invalid frame is still consumed (drop the returned count)
+    /// and the stream stays usable.
+    ///
+    /// ```
+    /// use sockframe::{DecodeError, DelimitedCodec};
+    ///
+    /// let mut codec = DelimitedCodec::lines();
+    /// let mut buf = b"gr\xc3\xbc\xc3\x9f\n\xff\nok\n".to_vec();
+    /// let (used, text) = codec.decode_text(&mut buf).unwrap().unwrap();
+    /// assert_eq!((used, text), (7, Ok("grüß")));
+    /// buf.drain(..used);
+    /// let (used, text) = codec.decode_text(&mut buf).unwrap().unwrap();
+    /// assert_eq!((used, text), (2, Err(DecodeError::InvalidUtf8 { valid_up_to: 0 })));
+    /// buf.drain(..used);
+    /// assert_eq!(codec.decode_text(&mut buf).unwrap().unwrap(), (3, Ok("ok")));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Decoder::decode`].
+    #[allow(clippy::type_complexity)]
+    pub fn decode_text<'b>(
+        &mut self,
+        buf: &'b mut [u8],
+    ) -> Result<Option<(usize, Result<&'b str, DecodeError>)>, DecodeError> {
+        let Some(frame) = self.decode(buf)? else { return Ok(None) };
+        let buf: &'b [u8] = buf;
+        let payload = buf.get(frame.payload_range()).unwrap_or_default();
+        let text =
+            str::from_utf8(payload).map_err(|e| DecodeError::InvalidUtf8 { valid_up_to: e.valid_up_to() });
+        Ok(Some((frame.consumed(), text)))
+    }
+
+    /// First position `p >= from` where the delimiter starts and ends within
+    /// `hay`; updates the work counter.
+    #[inline]
+    fn find(&mut self, hay: &[u8], from: usize) -> Option<usize> {
+        let dlen = self.delim_len;
+        if let [d] = self.delimiter() {
+            let d = *d;
+            let tail = hay.get(from..)?;
+            let found = tail.iter().position(|&b| b == d);
+            self.examined += found.map_or(tail.len(), |p| p + 1) as u64;
+            return found.map(|p| p + from);
+        }
+        let last = hay.len().checked_sub(dlen)?;
+        let mut p = from;
+        while p <= last {
+            self.examined += 1;
+            if hay.get(p..p + dlen) == Some(self.delimiter()) {
+                return Some(p);
+            }
+            p += 1;
+        }
+        None
+    }
+
+    /// The first position where a delimiter could start that the search
+    /// over `scanned` bytes has not ruled out.
+    #[inline]
+    fn resume_at(&self, scanned: usize) -> usize {
+        scanned.saturating_sub(self.delim_len - 1)
+    }
+
+    /// Whether the encoder must reject `payload`: the decoder would find a
+    /// delimiter that starts inside it (also across the payload's end, for
+    /// delimiters like `aba` after a payload ending in `ab`).
+    fn delimiter_in(&self, payload: &[u8]) -> Option<usize> {
+        let delim = self.delimiter();
+        if let [d] = delim {
+            return payload.iter().position(|b| b == d);
+        }
+        (0..payload.len()).find(|&p| {
+            delim.iter().enumerate().all(|(i, d)| {
+                let b = match payload.get(p + i) {
+                    Some(b) => Some(b),
+                    None => delim.get(p + i - payload.len()),
+                };
+                b == Some(d)
+            })
+        })
+    }
+}
+
+impl Decoder for DelimitedCodec {
+    #[inline]
+    fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        let dlen = self.delim_len;
+        if self.discarding {
+            match self.find(buf, self.next_index) {
+                Some(p) => {
+                    self.discarding = false;
+                    self.skip = p + dlen;
+                    self.next_index = self.skip;
+                }
+                None => {
+                    self.next_index = self.resume_at(buf.len()).max(self.next_index);
+                    return Ok(None);
+                }
+            }
+        }
+        let skip = self.skip;
+        // A frame of at most max bytes has its delimiter end by skip + max + dlen.
+        let window = buf.len().min(skip.saturating_add(self.max).saturating_add(dlen));
+        let hay = buf.get(..window).unwrap_or_default();
+        if let Some(p) = self.find(hay, self.next_index.max(skip)) {
+            let mut end = p;
+            if self.strip_cr && end > skip && hay.get(end - 1) == Some(&b'\r') {
+                end -= 1;
+            }
+            self.next_index = 0;
+            self.skip = 0;
+            return Ok(Some(Frame::new(p + dlen, skip, end)));
+        }
+        // BAD_INPUTS D1: the window is full and holds no delimiter.
+        if window < buf.len() || window - skip >= self.max.saturating_add(dlen) {
+            if self.overlong == Overlong::Discard {
+                self.discarding = true;
+                self.next_index = self.resume_at(window).max(skip);
+            }
+            return Err(DecodeError::DelimiterNotFound { max: self.max });
+        }
+        self.next_index = self.resume_at(window).max(skip);
+        Ok(None)
+    }
+}
+
+impl Encoder for DelimitedCodec {
+    #[inline]
+    fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
+        let len = payload.len();
+        if len > self.max {
+            return Err(EncodeError::PayloadTooLarge { len, max: self.max });
+        }
+        // BAD_INPUTS D7: no escaping; the payload must not contain the delimiter.
+        if let Some(offset) = self.delimiter_in(payload) {
+            return Err(EncodeError::ContainsDelimiter { offset });
+        }
+        if self.strip_cr && payload.last() == Some(&b'\r') {
+            return Err(EncodeError::ContainsDelimiter { offset: len - 1 });
+        }
+        Ok(Envelope::new(&[], self.delimiter()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlapping_delimiter_rejected_by_encoder() {
+        let mut c = DelimitedCodec::new(b"aba").unwrap();
+        assert_eq!(c.envelope(b"xab"), Err(EncodeError::ContainsDelimiter { offset: 1 }));
+        assert!(c.envelope(b"ab").is_err());
+        assert!(c.envelope(b"xa").is_ok());
+        assert!(c.envelope(b"xb").is_ok());
+    }
+
+    #[test]
+    fn builder_rejects_nonsense() {
+        assert!(DelimitedCodec::new(b"").is_err());
+        assert!(DelimitedCodec::new(&[1; 33]).is_err());
+        assert!(DelimitedCodec::new(&[1; 32]).is_ok());
+    }
+}

@@ -1,0 +1,147 @@
+//! Unframed streams: [`RawCodec`] delivers bytes as they arrive, and
+//! [`FixedCodec`] cuts the stream into records of one fixed size.
+//!
+//! ```text
+//! RawCodec:    reads  | h e l | l o w o r | l d |   ->  frames "hel", "lowor", "ld"
+//!              (each decode returns everything buffered, up to max bytes)
+//! FixedCodec:  size 4 | 0 1 0 2 | 0 3 0 4 | 0 5 ...  ->  frames of exactly 4 bytes
+//! ```
+//!
+//! `RawCodec` is for peers that do not frame at all (the seed's C programs):
+//! frame boundaries are wherever reads happened to end, so only the
+//! concatenation of frames is meaningful, and the encoder writes payloads
+//! verbatim. At end of stream every buffered byte is delivered; a raw stream
+//! is never truncated.
+
+use crate::codec::varint::MAX_LIMIT;
+use crate::codec::{Decoder, Encoder, Envelope, Frame};
+use crate::error::{ConfigError, DecodeError, EncodeError};
+
+/// Default largest chunk a [`RawCodec`] delivers at once: 64 KiB.
+pub const DEFAULT_MAX_CHUNK: usize = 64 * 1024;
+
+/// Delivers buffered bytes as they come, at most `max` at a time.
+///
+/// ```
+/// use sockframe::{Decoder, RawCodec};
+///
+/// let mut codec = RawCodec::new();
+/// let mut buf = *b"any bytes";
+/// let frame = codec.decode(&mut buf).unwrap().unwrap();
+/// assert_eq!(frame.payload(&buf), b"any bytes");
+/// assert_eq!(codec.decode(&mut []), Ok(None));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawCodec {
+    max: usize,
+}
+
+impl Default for RawCodec {
+    fn default() -> Self {
+        RawCodec::new()
+    }
+}
+
+impl RawCodec {
+    /// Chunks of up to [`DEFAULT_MAX_CHUNK`] bytes.
+    pub fn new() -> Self {
+        RawCodec { max: DEFAULT_MAX_CHUNK }
+    }
+
+    /// Chunks of up to `max` bytes; `max` is also the largest payload the
+    /// encoder accepts.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for 0 or a maximum above `isize::MAX`.
+    pub fn with_max_frame_length(max: usize) -> Result<Self, ConfigError> {
+        if max == 0 || max > MAX_LIMIT {
+            return Err(ConfigError::Invalid { reason: "raw chunk size must be 1 ..= isize::MAX" });
+        }
+        Ok(RawCodec { max })
+    }
+
+    /// The largest chunk delivered.
+    pub fn max_frame_length(&self) -> usize {
+        self.max
+    }
+}
+
+impl Decoder for RawCodec {
+    #[inline]
+    fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        let n = buf.len().min(self.max);
+        Ok(Some(Frame::new(n, 0, n)))
+    }
+}
+
+impl Encoder for RawCodec {
+    #[inline]
+    fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
+        if payload.len() > self.max {
+            return Err(EncodeError::PayloadTooLarge { len: payload.len(), max: self.max });
+        }
+        Ok(Envelope::new(&[], &[]))
+    }
+}
+
+/// Records of exactly `size` bytes, no header.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockframe::{Decoder, Encoder, EncodeError, FixedCodec};
+///
+/// let mut codec = FixedCodec::new(2).unwrap();
+/// let mut buf = BytesMut::from(&b"abcde"[..]);
+/// assert_eq!(codec.decode_bytes(&mut buf).unwrap().unwrap(), "ab");
+/// assert_eq!(codec.decode_bytes(&mut buf).unwrap().unwrap(), "cd");
+/// assert_eq!(codec.decode_bytes(&mut buf).unwrap(), None);
+/// assert_eq!(
+///     codec.encode(b"xyz", &mut buf),
+///     Err(EncodeError::WrongLength { len: 3, expected: 2 })
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FixedCodec {
+    size: usize,
+}
+
+impl FixedCodec {
+    /// Records of `size` bytes.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for 0 or a size above `isize::MAX`.
+    pub fn new(size: usize) -> Result<Self, ConfigError> {
+        if size == 0 || size > MAX_LIMIT {
+            return Err(ConfigError::Invalid { reason: "record size must be 1 ..= isize::MAX" });
+        }
+        Ok(FixedCodec { size })
+    }
+
+    /// The record size.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+}
+
+impl Decoder for FixedCodec {
+    #[inline]
+    fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        if buf.len() < self.size {
+            return Ok(None);
+        }
+        Ok(Some(Frame::new(self.size, 0, self.size)))
+    }
+}
+
+impl Encoder for FixedCodec {
+    #[inline]
+    fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
+        if payload.len() != self.size {
+            return Err(EncodeError::WrongLength { len: payload.len(), expected: self.size });
+        }
+        Ok(Envelope::new(&[], &[]))
+    }
+}
