@@ -9,6 +9,11 @@
 
 use alloc::vec::Vec;
 
+#[cfg(feature = "std")]
+mod transport;
+#[cfg(feature = "std")]
+pub use transport::*;
+
 use bytes::BytesMut;
 
 use crate::codec::length::{Endian, LengthCodec};
@@ -197,6 +202,8 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("length_decode", length_decode),
     ("length_split", length_split),
     ("length_roundtrip", length_roundtrip),
+    #[cfg(feature = "std")]
+    ("transport_script", transport_script),
 ];
 
 /// A length codec configuration derived from 6 bytes of fuzz input.
