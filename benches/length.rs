@@ -58,7 +58,7 @@ fn wire_for(payload: usize, total: usize) -> (Vec<u8>, usize) {
     let mut out = BytesMut::new();
     let body: Vec<u8> = (0..payload).map(|i| i as u8).collect();
     for _ in 0..frames {
-        codec.encode(&body, &mut out).unwrap();
+        Encoder::encode(&mut codec, &body, &mut out).unwrap();
     }
     (out.to_vec(), frames)
 }
@@ -217,7 +217,7 @@ fn main() {
                 out.clear();
                 let mut c = LengthCodec::new();
                 for _ in 0..n {
-                    c.encode(payload, &mut out).unwrap();
+                    Encoder::encode(&mut c, payload, &mut out).unwrap();
                 }
                 out.len()
             },
@@ -231,7 +231,7 @@ fn main() {
         black_box(Frames::new(&mut c, &mut scratch).count());
         out.clear();
         for _ in 0..n {
-            c.encode(payload, &mut out).unwrap();
+            Encoder::encode(&mut c, payload, &mut out).unwrap();
         }
         let ours = region.change();
         let region = Region::new(GLOBAL);

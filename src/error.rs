@@ -164,3 +164,123 @@ pub enum ConfigError {
         reason: alloc::string::String,
     },
 }
+
+#[cfg(feature = "std")]
+pub use self::transport::{TimeoutKind, TransportError};
+
+#[cfg(feature = "std")]
+mod transport {
+    use std::io;
+
+    use super::{DecodeError, EncodeError};
+
+    /// Which clock ran out in a [`TransportError::Timeout`].
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub enum TimeoutKind {
+        /// A frame that had started arriving was not complete within the
+        /// per-frame deadline (BAD_INPUTS T4: a slowloris peer).
+        FrameDeadline,
+        /// No byte arrived at a frame boundary for the idle timeout.
+        Idle,
+        /// The socket's own read timeout (`set_read_timeout`) expired; on Unix
+        /// the OS reports it as `WouldBlock`, elsewhere as `TimedOut` (T5).
+        Read,
+        /// The socket's own write timeout expired (the peer does not read).
+        Write,
+    }
+
+    impl core::fmt::Display for TimeoutKind {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.write_str(match self {
+                TimeoutKind::FrameDeadline => "frame deadline",
+                TimeoutKind::Idle => "idle",
+                TimeoutKind::Read => "read",
+                TimeoutKind::Write => "write",
+            })
+        }
+    }
+
+    /// What went wrong moving frames over a `Read + Write` stream.
+    ///
+    /// Errors say what happened to the bytes involved. Unless stated
+    /// otherwise, nothing buffered is lost: a [`Timeout`](Self::Timeout),
+    /// [`Full`](Self::Full) or [`WriteZero`](Self::WriteZero) leaves the
+    /// transport in a state where the same call can be retried.
+    ///
+    /// ```
+    /// use std::io;
+    /// use sockframe::TransportError;
+    ///
+    /// let e = TransportError::from(io::Error::from(io::ErrorKind::PermissionDenied));
+    /// assert!(matches!(e, TransportError::Io(_)));
+    /// assert_eq!(TransportError::Full { queued: 10, cap: 8 }.to_string(), "send queue full: 10 bytes queued, cap 8");
+    /// ```
+    #[derive(Debug, thiserror::Error)]
+    #[non_exhaustive]
+    pub enum TransportError {
+        /// The peer's bytes violate the framing; the stream is corrupt. Ending
+        /// inside a frame is `Decode(DecodeError::Truncated { pending })`.
+        #[error(transparent)]
+        Decode(#[from] DecodeError),
+        /// The payload cannot be carried by this framing; nothing was queued.
+        #[error(transparent)]
+        Encode(#[from] EncodeError),
+        /// The connection was reset (or aborted) while part of a frame was
+        /// buffered; those bytes are lost (BAD_INPUTS T2).
+        #[error("connection reset with {discarded} bytes of an incomplete frame discarded")]
+        ResetMidFrame {
+            /// Bytes of the incomplete frame that were received and discarded.
+            discarded: usize,
+            /// The error the socket reported.
+            #[source]
+            source: io::Error,
+        },
+        /// A deadline or a socket timeout expired. Buffered bytes are kept; the
+        /// call may be retried (a frame deadline keeps firing until the frame
+        /// completes).
+        #[error("{kind} timeout with {buffered} bytes buffered")]
+        Timeout {
+            /// Which clock ran out.
+            kind: TimeoutKind,
+            /// Bytes buffered in the direction that timed out (received bytes
+            /// of an incomplete frame, or queued bytes not yet written).
+            buffered: usize,
+        },
+        /// The stream accepted zero bytes (`Ok(0)` from `write`).
+        #[error("write accepted zero bytes with {unsent} bytes unsent")]
+        WriteZero {
+            /// Bytes still queued.
+            unsent: usize,
+        },
+        /// The send queue is at its cap (backpressure, BAD_INPUTS E6). Not
+        /// fatal: write some bytes out (`try_flush`) and queue the frame again.
+        #[error("send queue full: {queued} bytes queued, cap {cap}")]
+        Full {
+            /// Bytes queued now.
+            queued: usize,
+            /// The configured cap.
+            cap: usize,
+        },
+        /// The peer is gone (`BrokenPipe`, `ConnectionReset`, ...) while bytes
+        /// were being sent; `unsent` of them never reached the socket (E7).
+        #[error("peer closed the connection; {unsent} bytes were not sent")]
+        SendFailed {
+            /// Bytes accepted by `send`/`queue` that were not written.
+            unsent: usize,
+            /// The error the socket reported.
+            #[source]
+            source: io::Error,
+        },
+        /// A frame does not fit in the receive buffer's cap. The stream cannot
+        /// make progress; raise the cap to at least the codec's largest frame.
+        #[error("receive buffer full at its cap of {cap} bytes without a complete frame")]
+        RecvBufferFull {
+            /// The configured cap.
+            cap: usize,
+        },
+        /// Any other I/O error.
+        #[error(transparent)]
+        Io(#[from] io::Error),
+    }
+}

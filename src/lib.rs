@@ -79,6 +79,14 @@
 //! assert_eq!(&socket[4..], b"Hello from server");
 //! ```
 //!
+//! # Sockets
+//!
+//! With the default `std` feature, [`Framed`] drives a codec over any
+//! `Read + Write` stream (TCP, Unix sockets, mio streams), blocking or
+//! non-blocking; [`buffer`] holds its receive buffer and send queue and
+//! [`net`] the socket helpers. See the [`transport`] module for the caller's
+//! loops.
+//!
 //! # Limits
 //! Every limit has a finite default: a length prefix accepts frames up to
 //! 8 MiB unless configured otherwise, and a declared length is checked before
@@ -90,6 +98,8 @@
 
 extern crate alloc;
 
+#[cfg(feature = "std")]
+pub mod buffer;
 pub mod codec;
 pub mod error;
 #[doc(hidden)]
@@ -97,6 +107,10 @@ pub mod fuzzing;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio_codec;
+#[cfg(feature = "std")]
+pub mod net;
+#[cfg(feature = "std")]
+pub mod transport;
 
 pub use codec::any::Codec;
 pub use codec::cobs::{CobsBuilder, CobsCodec};
@@ -109,3 +123,7 @@ pub use codec::{Decoder, Encoder, Envelope, Frame, Frames};
 pub use error::{ConfigError, DecodeError, EncodeError};
 #[cfg(feature = "tokio")]
 pub use tokio_codec::CodecError;
+#[cfg(feature = "std")]
+pub use error::{TimeoutKind, TransportError};
+#[cfg(feature = "std")]
+pub use transport::{Framed, FramedConfig, Recv};

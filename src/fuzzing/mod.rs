@@ -11,6 +11,10 @@ use alloc::vec::Vec;
 
 mod catalogue;
 pub use catalogue::*;
+#[cfg(feature = "std")]
+mod transport;
+#[cfg(feature = "std")]
+pub use transport::*;
 
 use bytes::BytesMut;
 
@@ -208,6 +212,8 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("netstring_split", netstring_split),
     ("cobs_roundtrip", cobs_roundtrip),
     ("any_codec", any_codec),
+    #[cfg(feature = "std")]
+    ("transport_script", transport_script),
 ];
 
 /// A length codec configuration derived from 6 bytes of fuzz input.

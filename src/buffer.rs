@@ -1,0 +1,251 @@
+//! The two buffers between a codec and a socket.
+//!
+//! * [`RecvBuf`]: bytes read and not yet decoded. Reads go straight into its
+//!   spare capacity; it grows only when a frame needs room, up to a cap, and
+//!   shrinks back after a large frame (BAD_INPUTS T7).
+//! * [`SendQueue`]: encoded bytes not yet written. Small frames coalesce into
+//!   one write; after a short write it resumes at the exact offset.
+//!
+//! Both are plain data structures; [`Framed`](crate::Framed) drives them.
+
+use std::io::{self, Read};
+
+use bytes::{Buf, BytesMut};
+
+/// Reads smaller than this are not worth a syscall while the buffer can
+/// still compact or grow.
+const MIN_READ: usize = 4096;
+
+/// Receive buffer: a byte vector with a window of unconsumed bytes.
+///
+/// ```
+/// use sockframe::buffer::RecvBuf;
+///
+/// let mut buf = RecvBuf::new(16, 64);
+/// let spare = buf.spare();
+/// spare[..5].copy_from_slice(b"hello");
+/// buf.commit(5);
+/// assert_eq!(buf.data(), b"hello");
+/// buf.consume(2);
+/// assert_eq!(buf.data(), b"llo");
+/// ```
+#[derive(Debug)]
+pub struct RecvBuf {
+    // `buf.len()` is the allocated, initialised size.
+    buf: Vec<u8>,
+    // 0 <= start <= end <= buf.len() <= cap
+    start: usize,
+    end: usize,
+    initial: usize,
+    cap: usize,
+}
+
+/// What one [`RecvBuf::read_from`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadOutcome {
+    /// `n > 0` bytes were appended.
+    Data(usize),
+    /// The reader returned `Ok(0)`: end of stream.
+    Eof,
+    /// The buffer is at its cap; no read was attempted (BAD_INPUTS T1).
+    Full,
+}
+
+impl RecvBuf {
+    /// An empty buffer that starts at `initial` bytes (allocated on the first
+    /// read) and never grows beyond `cap`. `initial` is clamped to `1..=cap`.
+    pub fn new(initial: usize, cap: usize) -> Self {
+        let cap = cap.max(1);
+        RecvBuf { buf: Vec::new(), start: 0, end: 0, initial: initial.clamp(1, cap), cap }
+    }
+
+    /// The unconsumed bytes.
+    #[inline]
+    pub fn data(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    /// The unconsumed bytes, mutably (decoders may transform a frame in place).
+    #[inline]
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[self.start..self.end]
+    }
+
+    /// Number of unconsumed bytes.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Whether no unconsumed bytes are held.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// Bytes currently allocated.
+    #[inline]
+    pub fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The configured cap.
+    #[inline]
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// Drops `n` bytes from the front. `n` is clamped to [`len`](Self::len).
+    #[inline]
+    pub fn consume(&mut self, n: usize) {
+        self.start += n.min(self.len());
+        if self.start == self.end {
+            // Empty: reuse the whole allocation without copying.
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Marks `n` bytes of the slice last returned by [`spare`](Self::spare)
+    /// as received. `n` is clamped to the spare length.
+    #[inline]
+    pub fn commit(&mut self, n: usize) {
+        self.end += n.min(self.buf.len() - self.end);
+    }
+
+    /// Room to read into: compacts, then grows (doubling, up to the cap) when
+    /// less than a useful read's worth is free. Empty only at the cap.
+    pub fn spare(&mut self) -> &mut [u8] {
+        let want = MIN_READ.min(self.cap);
+        if self.buf.len() - self.end < want {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            if self.buf.len() - self.end < want && self.buf.len() < self.cap {
+                let grown = self.buf.len().saturating_mul(2).max(self.initial).min(self.cap);
+                self.buf.resize(grown, 0);
+            }
+        }
+        &mut self.buf[self.end..]
+    }
+
+    /// Releases memory after a large frame (BAD_INPUTS T7): when more than
+    /// four times the initial size is allocated and what is left fits in the
+    /// initial size, reallocates at the initial size.
+    pub fn maybe_shrink(&mut self) {
+        if self.buf.len() > self.initial.saturating_mul(4) && self.len() <= self.initial {
+            let mut small = vec![0; self.initial];
+            small[..self.len()].copy_from_slice(self.data());
+            self.end = self.len();
+            self.start = 0;
+            self.buf = small;
+        }
+    }
+
+    /// One `read` into spare capacity. `Interrupted` is retried here; every
+    /// other error (including `WouldBlock`) is returned with the buffered
+    /// bytes untouched. Never calls `read` with an empty slice (T1).
+    ///
+    /// # Errors
+    /// Whatever the reader returns, except `Interrupted`.
+    pub fn read_from<R: Read + ?Sized>(&mut self, reader: &mut R) -> io::Result<ReadOutcome> {
+        loop {
+            let spare = self.spare();
+            if spare.is_empty() {
+                return Ok(ReadOutcome::Full);
+            }
+            let room = spare.len();
+            match reader.read(spare) {
+                Ok(0) => return Ok(ReadOutcome::Eof),
+                Ok(n) => {
+                    // A reader claiming more than it was given is buggy; never trust it.
+                    let n = n.min(room);
+                    self.commit(n);
+                    return Ok(ReadOutcome::Data(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Send queue: encoded bytes waiting for the socket.
+///
+/// Written bytes are dropped from the front with [`advance`](Self::advance),
+/// so a short write or `WouldBlock` resumes exactly where it stopped.
+///
+/// ```
+/// use sockframe::buffer::SendQueue;
+///
+/// let mut q = SendQueue::new(1024);
+/// q.buffer_mut().extend_from_slice(b"abcdef");
+/// q.advance(4); // the socket took 4 bytes
+/// assert_eq!(q.pending(), b"ef");
+/// assert!(q.has_room(1018));
+/// assert!(!q.has_room(1019));
+/// ```
+#[derive(Debug)]
+pub struct SendQueue {
+    buf: BytesMut,
+    cap: usize,
+}
+
+impl SendQueue {
+    /// An empty queue holding at most `cap` bytes (see [`has_room`](Self::has_room)).
+    pub fn new(cap: usize) -> Self {
+        SendQueue { buf: BytesMut::new(), cap }
+    }
+
+    /// The bytes not yet written.
+    #[inline]
+    pub fn pending(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Number of bytes not yet written.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether everything was written.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// The configured cap.
+    #[inline]
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// Whether `n` more bytes fit under the cap. An empty queue always takes
+    /// one frame, however large, so that a frame above the cap can still be
+    /// sent; memory stays bounded by `max(cap, largest frame)`.
+    #[inline]
+    pub fn has_room(&self, n: usize) -> bool {
+        self.buf.is_empty() || self.buf.len().checked_add(n).is_some_and(|t| t <= self.cap)
+    }
+
+    /// The buffer to append encoded frames to.
+    #[inline]
+    pub fn buffer_mut(&mut self) -> &mut BytesMut {
+        &mut self.buf
+    }
+
+    /// Drops `n` written bytes from the front (clamped to [`len`](Self::len)).
+    #[inline]
+    pub fn advance(&mut self, n: usize) {
+        let n = n.min(self.buf.len());
+        self.buf.advance(n);
+    }
+
+    /// Drops everything (after a fatal write error).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+    }
+}

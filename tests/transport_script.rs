@@ -1,0 +1,348 @@
+//! `Framed` over a scripted I/O double: short reads and writes, `WouldBlock`,
+//! `Interrupted`, `Ok(0)` and errors, by hand and by proptest.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use proptest::prelude::*;
+use sockframe::fuzzing::{run_script, ScriptCase, ScriptedIo, Step};
+use sockframe::{DecodeError, Encoder, Framed, FramedConfig, LengthCodec, Recv, TimeoutKind, TransportError};
+
+fn wire(payloads: &[&[u8]]) -> Vec<u8> {
+    let mut out = BytesMut::new();
+    let mut codec = LengthCodec::new();
+    for p in payloads {
+        codec.encode(p, &mut out).unwrap();
+    }
+    out.to_vec()
+}
+
+fn framed(io: ScriptedIo, config: FramedConfig) -> Framed<ScriptedIo, LengthCodec> {
+    Framed::with_config(io, LengthCodec::new(), config).unwrap()
+}
+
+fn writer(writes: Vec<Step>) -> Framed<ScriptedIo, LengthCodec> {
+    framed(ScriptedIo::new(Vec::new(), Vec::new(), writes), FramedConfig::new())
+}
+
+fn reader(input: Vec<u8>, reads: Vec<Step>) -> Framed<ScriptedIo, LengthCodec> {
+    framed(ScriptedIo::new(input, reads, Vec::new()), FramedConfig::new())
+}
+
+#[test]
+fn e2_one_byte_writes_put_exactly_the_encodings_on_the_wire() {
+    // BAD_INPUTS E2
+    let mut f = writer(vec![Step::Ok(1)]);
+    f.send(b"Hello from client").unwrap();
+    f.send(&[7u8; 10_000]).unwrap(); // the vectored path, one byte at a time
+    f.send(b"").unwrap();
+    f.flush().unwrap();
+    assert_eq!(f.get_ref().written, wire(&[b"Hello from client", &[7u8; 10_000], b""]));
+}
+
+#[test]
+fn e3_would_block_mid_frame_resumes_at_the_exact_offset() {
+    // BAD_INPUTS E3: queue path, non-blocking.
+    let mut f = writer(vec![Step::Ok(3), Step::WouldBlock]);
+    f.queue(b"Hello from client").unwrap();
+    assert!(!f.try_flush().unwrap());
+    assert_eq!(f.get_ref().written, b"\x00\x00\x00");
+    assert_eq!(f.pending_send_bytes(), 21 - 3);
+    assert!(f.wants_write());
+    while !f.try_flush().unwrap() {}
+    assert_eq!(f.get_ref().written, wire(&[b"Hello from client"]));
+    assert!(!f.wants_write());
+}
+
+#[test]
+fn e3_would_block_inside_a_vectored_frame_keeps_the_rest_queued() {
+    // BAD_INPUTS E3: the zero-copy vectored path stops after the header and
+    // 1 payload byte; the unsent rest is queued, nothing is duplicated.
+    let mut f = writer(vec![Step::Ok(5), Step::WouldBlock]);
+    f.send(b"small").unwrap(); // coalesced in the queue (9 bytes)
+    let big = vec![0xabu8; 20_000];
+    match f.send(&big) {
+        Err(TransportError::Timeout { kind: TimeoutKind::Write, buffered }) => {
+            assert_eq!(buffered, 9 + 4 + 20_000 - 5);
+        }
+        other => panic!("expected a write timeout, got {other:?}"),
+    }
+    assert_eq!(f.pending_send_bytes(), 9 + 4 + 20_000 - 5);
+    loop {
+        match f.flush() {
+            Ok(()) => break,
+            Err(TransportError::Timeout { kind: TimeoutKind::Write, .. }) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(f.get_ref().written, wire(&[b"small", &big]));
+}
+
+#[test]
+fn e4_write_returning_zero_is_write_zero_and_keeps_the_bytes() {
+    // BAD_INPUTS E4
+    let mut f = writer(vec![Step::Ok(2), Step::Zero]);
+    f.queue(b"abc").unwrap();
+    match f.flush() {
+        Err(TransportError::WriteZero { unsent }) => assert_eq!(unsent, 5),
+        other => panic!("expected WriteZero, got {other:?}"),
+    }
+    // Vectored path too.
+    let mut g = writer(vec![Step::Zero]);
+    assert!(matches!(g.send(&[1u8; 9000]), Err(TransportError::WriteZero { unsent: 9004 })));
+    // A retry after the writer recovers sends everything exactly once.
+    f.get_mut().writes = vec![Step::Ok(100)];
+    f.flush().unwrap();
+    assert_eq!(f.get_ref().written, wire(&[b"abc"]));
+}
+
+#[test]
+fn e5_interrupted_is_retried_on_read_and_write() {
+    // BAD_INPUTS E5
+    let input = wire(&[b"one", b"two"]);
+    let io = ScriptedIo::new(input, vec![Step::Interrupted, Step::Ok(3)], vec![Step::Interrupted, Step::Ok(4)]);
+    let mut f = framed(io, FramedConfig::new());
+    f.send(b"reply").unwrap();
+    f.send(&[9u8; 8192]).unwrap(); // vectored
+    f.flush().unwrap();
+    assert_eq!(f.recv().unwrap().as_deref(), Some(&b"one"[..]));
+    assert_eq!(f.recv().unwrap().as_deref(), Some(&b"two"[..]));
+    assert_eq!(f.recv().unwrap(), None);
+    assert_eq!(f.get_ref().written, wire(&[b"reply", &[9u8; 8192]]));
+}
+
+#[test]
+fn e6_queue_reports_full_at_the_cap_and_memory_stays_bounded() {
+    // BAD_INPUTS E6: the peer never reads (every write would block).
+    let config = FramedConfig::new().send_cap(1000).write_batch(1000);
+    let mut f = framed(ScriptedIo::new(Vec::new(), Vec::new(), vec![Step::WouldBlock]), config);
+    let mut queued = 0;
+    let full = loop {
+        match f.queue(&[0u8; 96]) {
+            Ok(()) => queued += 1,
+            Err(e) => break e,
+        }
+        assert!(queued < 100, "no backpressure");
+        assert!(!f.try_flush().unwrap());
+    };
+    assert!(matches!(full, TransportError::Full { queued: 1000, cap: 1000 }), "{full:?}");
+    assert_eq!(queued, 10);
+    assert!(f.pending_send_bytes() <= 1000);
+    // Blocking send on a stalled peer is a write timeout, not growth.
+    let mut g = framed(ScriptedIo::new(Vec::new(), Vec::new(), vec![Step::WouldBlock]), config);
+    let err = (0..100).find_map(|_| g.send(&[0u8; 96]).err()).unwrap();
+    assert!(matches!(err, TransportError::Timeout { kind: TimeoutKind::Write, .. }), "{err:?}");
+    assert!(g.pending_send_bytes() <= 1000);
+}
+
+#[test]
+fn e7_broken_pipe_reports_unsent_bytes_on_both_write_paths() {
+    // BAD_INPUTS E7 (the scripted half; tests/loopback.rs uses real sockets).
+    let mut f = writer(vec![Step::Ok(6), Step::Fail(io::ErrorKind::BrokenPipe)]);
+    f.queue(b"0123456789").unwrap();
+    match f.flush() {
+        Err(TransportError::SendFailed { unsent, source }) => {
+            assert_eq!(unsent, 14 - 6);
+            assert_eq!(source.kind(), io::ErrorKind::BrokenPipe);
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut g = writer(vec![Step::Ok(100), Step::Fail(io::ErrorKind::ConnectionReset)]);
+    match g.send(&[1u8; 10_000]) {
+        Err(TransportError::SendFailed { unsent, .. }) => assert_eq!(unsent, 10_004 - 100),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(g.pending_send_bytes(), 0);
+}
+
+#[test]
+fn l8_eof_inside_a_header_or_payload_is_truncated_and_at_a_boundary_is_clean() {
+    // BAD_INPUTS L8
+    let mut f = reader(b"\x00\x00".to_vec(), vec![Step::Ok(1)]);
+    assert!(matches!(f.recv(), Err(TransportError::Decode(DecodeError::Truncated { pending: 2 }))));
+    let mut input = wire(&[b"whole"]);
+    input.extend_from_slice(b"\x00\x00\x00\x09part");
+    let mut f = reader(input, vec![Step::Ok(3)]);
+    assert_eq!(f.recv().unwrap().as_deref(), Some(&b"whole"[..]));
+    assert!(matches!(f.recv(), Err(TransportError::Decode(DecodeError::Truncated { pending: 8 }))));
+    let mut f = reader(wire(&[b"whole"]), vec![Step::Ok(2)]);
+    assert!(matches!(f.try_recv().unwrap(), Recv::Frame(_)));
+    assert_eq!(f.try_recv().unwrap(), Recv::End);
+}
+
+#[test]
+fn t1_a_full_receive_buffer_never_reads_into_an_empty_slice() {
+    // BAD_INPUTS T1: ScriptedIo panics on an empty read buffer.
+    let config = FramedConfig::new().recv_initial(16).recv_cap(64).write_batch(64);
+    let mut f = framed(ScriptedIo::new(wire(&[&[5u8; 100]]), vec![Step::Ok(7)], Vec::new()), config);
+    assert!(matches!(f.recv(), Err(TransportError::RecvBufferFull { cap: 64 })));
+    assert_eq!(f.read_buffer().len(), 64);
+    assert!(matches!(f.try_recv(), Err(TransportError::RecvBufferFull { cap: 64 })));
+}
+
+#[test]
+fn t2_reset_mid_frame_reports_the_discarded_bytes() {
+    // BAD_INPUTS T2
+    let mut input = wire(&[b"complete"]);
+    input.extend_from_slice(b"\x00\x00\x01\x00abc");
+    let mut io = ScriptedIo::new(input, vec![Step::Ok(5)], Vec::new());
+    io.end_with = Some(io::ErrorKind::ConnectionReset);
+    let mut f = framed(io, FramedConfig::new());
+    assert_eq!(f.recv().unwrap().as_deref(), Some(&b"complete"[..]));
+    match f.recv() {
+        Err(TransportError::ResetMidFrame { discarded, source }) => {
+            assert_eq!(discarded, 7);
+            assert_eq!(source.kind(), io::ErrorKind::ConnectionReset);
+        }
+        other => panic!("{other:?}"),
+    }
+    // At a frame boundary a reset is a plain I/O error.
+    let mut io = ScriptedIo::new(wire(&[b"x"]), Vec::new(), Vec::new());
+    io.end_with = Some(io::ErrorKind::ConnectionReset);
+    let mut f = framed(io, FramedConfig::new());
+    assert!(f.recv().unwrap().is_some());
+    assert!(matches!(f.recv(), Err(TransportError::Io(e)) if e.kind() == io::ErrorKind::ConnectionReset));
+}
+
+#[test]
+fn t3_after_the_peer_half_closes_frames_are_delivered_and_replies_go_out() {
+    // BAD_INPUTS T3: all input, then EOF, arrives in one read.
+    let mut f = reader(wire(&[b"a", b"bb", b"ccc"]), Vec::new());
+    let mut got = Vec::new();
+    while let Some(frame) = f.recv().unwrap() {
+        got.push(frame);
+        f.send(b"ack").unwrap();
+    }
+    assert!(f.is_read_closed());
+    assert_eq!(got, [&b"a"[..], b"bb", b"ccc"]);
+    f.send(b"bye").unwrap();
+    f.flush().unwrap();
+    assert_eq!(f.get_ref().written, wire(&[b"ack", b"ack", b"ack", b"bye"]));
+}
+
+#[test]
+fn t5_a_read_timeout_surfaces_as_a_timeout_and_keeps_buffered_bytes() {
+    // BAD_INPUTS T5: set_read_timeout expiring is WouldBlock on Unix.
+    let mut f = reader(wire(&[b"Hello from server"]), vec![Step::Ok(6), Step::WouldBlock]);
+    match f.recv() {
+        Err(TransportError::Timeout { kind: TimeoutKind::Read, buffered }) => assert_eq!(buffered, 6),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(f.read_buffer(), b"\x00\x00\x00\x11He");
+    loop {
+        match f.recv() {
+            Ok(frame) => break assert_eq!(frame.as_deref(), Some(&b"Hello from server"[..])),
+            Err(TransportError::Timeout { kind: TimeoutKind::Read, .. }) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[test]
+fn t7_receive_buffer_shrinks_back_after_a_huge_frame() {
+    // BAD_INPUTS T7
+    let big = vec![1u8; 1 << 20];
+    let input = wire(&[&big, b"small", b"small"]);
+    let config = FramedConfig::new().recv_initial(4096);
+    let mut f = framed(ScriptedIo::new(input, vec![Step::Ok(70_000)], Vec::new()), config);
+    assert_eq!(f.recv().unwrap().map(|b| b.len()), Some(1 << 20));
+    assert!(f.recv_capacity() <= 4 * 4096, "capacity {} after the huge frame", f.recv_capacity());
+    assert_eq!(f.recv().unwrap().as_deref(), Some(&b"small"[..]));
+    assert_eq!(f.recv().unwrap().as_deref(), Some(&b"small"[..]));
+    assert!(f.recv_capacity() <= 4 * 4096);
+}
+
+#[test]
+fn idle_timeout_fires_at_a_frame_boundary_and_frame_deadline_inside_a_frame() {
+    let config = FramedConfig::new().idle_timeout(Duration::from_millis(30)).frame_deadline(Duration::from_millis(30));
+    let mut f = framed(ScriptedIo::new(Vec::new(), vec![Step::WouldBlock], Vec::new()), config);
+    assert_eq!(f.try_recv().unwrap(), Recv::WouldBlock);
+    let deadline = f.next_deadline().unwrap();
+    std::thread::sleep(Duration::from_millis(40));
+    assert!(Instant::now() >= deadline);
+    assert!(matches!(f.try_recv(), Err(TransportError::Timeout { kind: TimeoutKind::Idle, buffered: 0 })));
+
+    // BAD_INPUTS T4 (scripted): part of a frame, then silence past the deadline.
+    let mut f = framed(ScriptedIo::new(b"\x00\x00\x00\x05abc".to_vec(), vec![Step::Ok(6), Step::WouldBlock, Step::WouldBlock], Vec::new()), config);
+    assert_eq!(f.try_recv().unwrap(), Recv::WouldBlock);
+    assert!(f.check_deadlines().is_ok());
+    std::thread::sleep(Duration::from_millis(40));
+    assert!(matches!(f.check_deadlines(), Err(TransportError::Timeout { kind: TimeoutKind::FrameDeadline, buffered: 6 })));
+    assert!(matches!(f.try_recv(), Err(TransportError::Timeout { kind: TimeoutKind::FrameDeadline, buffered: 6 })));
+}
+
+#[test]
+fn config_rejects_nonsense() {
+    assert!(FramedConfig::new().recv_cap(0).build().is_err());
+    assert!(FramedConfig::new().recv_initial(10).recv_cap(5).build().is_err());
+    assert!(FramedConfig::new().send_cap(10).write_batch(11).build().is_err());
+    assert!(FramedConfig::new().frame_deadline(Duration::ZERO).build().is_err());
+    assert!(FramedConfig::default().build().is_ok());
+}
+
+#[test]
+fn hand_picked_scripts_hold_the_invariants() {
+    // BAD_INPUTS E2, E3, E4, E5 together.
+    for blocking_recv in [false, true] {
+        run_script(&ScriptCase {
+            payloads: vec![b"Hello from client".to_vec(), vec![3; 5000], Vec::new(), vec![4; 70]],
+            reads: vec![Step::Ok(1), Step::WouldBlock, Step::Interrupted, Step::Ok(300)],
+            writes: vec![Step::Ok(2), Step::Zero, Step::WouldBlock, Step::Interrupted, Step::Ok(1000)],
+            blocking_recv,
+            blocking_send_mask: 0b1010,
+            recv_initial: 8,
+            send_cap: 64,
+            write_batch: 32,
+            vectored_min: 1024,
+        });
+    }
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (1usize..64).prop_map(Step::Ok),
+        1 => (64usize..20_000).prop_map(Step::Ok),
+        2 => Just(Step::WouldBlock),
+        1 => Just(Step::Interrupted),
+        1 => Just(Step::Zero),
+    ]
+}
+
+fn case() -> impl Strategy<Value = ScriptCase> {
+    (
+        prop::collection::vec(prop::collection::vec(any::<u8>(), 0..3000), 0..24),
+        prop::collection::vec(step(), 0..6),
+        prop::collection::vec(step(), 0..6),
+        any::<bool>(),
+        any::<u64>(),
+        1usize..5000,
+        1usize..5000,
+        1usize..5000,
+        0usize..4000,
+    )
+        .prop_map(|(payloads, reads, writes, blocking_recv, mask, recv_initial, send_cap, write_batch, vectored_min)| {
+            ScriptCase {
+                payloads,
+                reads,
+                writes,
+                blocking_recv,
+                blocking_send_mask: mask,
+                recv_initial,
+                send_cap,
+                write_batch,
+                vectored_min,
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Over arbitrary I/O schedules: frames received == frames sent, in order,
+    /// none lost or duplicated; bytes written == the concatenated encodings.
+    #[test]
+    fn arbitrary_schedules_lose_and_duplicate_nothing(case in case()) {
+        run_script(&case);
+    }
+}
