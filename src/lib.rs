@@ -104,11 +104,11 @@ pub mod codec;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "std")]
+pub mod net;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio_codec;
-#[cfg(feature = "std")]
-pub mod net;
 #[cfg(feature = "std")]
 pub mod transport;
 
@@ -121,9 +121,9 @@ pub use codec::raw::{FixedCodec, RawCodec};
 pub use codec::varint::{VarintBuilder, VarintCodec};
 pub use codec::{Decoder, Encoder, Envelope, Frame, Frames};
 pub use error::{ConfigError, DecodeError, EncodeError};
-#[cfg(feature = "tokio")]
-pub use tokio_codec::CodecError;
 #[cfg(feature = "std")]
 pub use error::{TimeoutKind, TransportError};
+#[cfg(feature = "tokio")]
+pub use tokio_codec::CodecError;
 #[cfg(feature = "std")]
 pub use transport::{Framed, FramedConfig, Recv};

@@ -577,10 +577,9 @@ impl<S: Write, C: Encoder> Framed<S, C> {
     pub fn send(&mut self, payload: &[u8]) -> Result<(), TransportError> {
         match self.codec.envelope(payload)? {
             Some(env) => {
-                let len = env.frame_len(payload.len()).ok_or(TransportError::Full {
-                    queued: self.wq.len(),
-                    cap: self.wq.cap(),
-                })?;
+                let len = env
+                    .frame_len(payload.len())
+                    .ok_or(TransportError::Full { queued: self.wq.len(), cap: self.wq.cap() })?;
                 self.make_room(len)?;
                 if payload.len() >= self.config.vectored_min {
                     return self.send_vectored(&env, payload);
@@ -664,7 +663,11 @@ impl<S: Write, C: Encoder> Framed<S, C> {
 }
 
 impl<S: Read + Write, C: Decoder> Framed<S, C> {
-    fn recv_inner<T>(&mut self, blocking: bool, f: impl FnOnce(&[u8]) -> T) -> Result<Recv<T>, TransportError> {
+    fn recv_inner<T>(
+        &mut self,
+        blocking: bool,
+        f: impl FnOnce(&[u8]) -> T,
+    ) -> Result<Recv<T>, TransportError> {
         loop {
             let decoded = if self.eof {
                 self.codec.decode_eof(self.rbuf.data_mut())?
