@@ -17,7 +17,8 @@ use sockframe::{net, Framed, FramedConfig, LengthCodec, TransportError};
 fn serve(stream: TcpStream) -> Result<usize, TransportError> {
     net::set_timeouts(&stream, Some(Duration::from_secs(60)), Some(Duration::from_secs(60)))?;
     let config = FramedConfig::new().frame_deadline(Duration::from_secs(10));
-    let mut framed = Framed::with_config(stream, LengthCodec::new(), config).map_err(std::io::Error::other)?;
+    let mut framed =
+        Framed::with_config(stream, LengthCodec::new(), config).map_err(std::io::Error::other)?;
     let mut frames = 0;
     // recv() flushes queued echoes before it waits for the next frame.
     while let Some(frame) = framed.recv()? {
@@ -36,7 +37,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         match a.as_str() {
             "--port" => port = args.next().ok_or("--port needs a value")?.parse()?,
             "--max-clients" => max_clients = Some(args.next().ok_or("--max-clients needs a value")?.parse()?),
-            other => return Err(format!("unknown argument {other:?}; flags: --port N, --max-clients N").into()),
+            other => {
+                return Err(format!("unknown argument {other:?}; flags: --port N, --max-clients N").into())
+            }
         }
     }
     let listener = net::tcp_listen(("127.0.0.1", port))?;

@@ -184,8 +184,8 @@ impl RecvBuf {
 /// q.buffer_mut().extend_from_slice(b"abcdef");
 /// q.advance(4); // the socket took 4 bytes
 /// assert_eq!(q.pending(), b"ef");
-/// assert!(q.has_room(1018));
-/// assert!(!q.has_room(1019));
+/// assert!(q.has_room(1022));
+/// assert!(!q.has_room(1023));
 /// ```
 #[derive(Debug)]
 pub struct SendQueue {

@@ -107,7 +107,7 @@ use crate::net::HalfClose;
 /// | [`recv_initial`](Self::recv_initial) | 64 KiB | receive buffer size it starts at and shrinks back to |
 /// | [`recv_cap`](Self::recv_cap) | 8 MiB + 64 KiB | largest receive buffer; must hold the codec's largest frame |
 /// | [`send_cap`](Self::send_cap) | 1 MiB | queued bytes before [`Framed::queue`] reports [`TransportError::Full`] |
-/// | [`write_batch`](Self::write_batch) | 64 KiB | [`Framed::send`] writes out once this much is queued |
+/// | [`write_batch`](Self::write_batch) | 64 KiB | [`Framed::send`] writes out once this much is queued (at most `send_cap`) |
 /// | [`vectored_min`](Self::vectored_min) | 8 KiB | payloads this large are sent by [`Framed::send`] with one vectored write, uncopied |
 /// | [`frame_deadline`](Self::frame_deadline) | 30 s | a frame must complete this long after its first byte arrived |
 /// | [`idle_timeout`](Self::idle_timeout) | 300 s | longest silence at a frame boundary |
@@ -206,25 +206,21 @@ impl FramedConfig {
         self.recv_cap
     }
 
-    /// Checks the settings.
+    /// Checks the settings. `recv_initial` is clamped to `recv_cap` and
+    /// `write_batch` to `send_cap`.
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] for a zero size or duration, or
-    /// `recv_initial > recv_cap`, `write_batch > send_cap`.
-    pub fn build(self) -> Result<Self, ConfigError> {
+    /// [`ConfigError::Invalid`] for a zero size or duration.
+    pub fn build(mut self) -> Result<Self, ConfigError> {
         let invalid = |reason| Err(ConfigError::Invalid { reason });
         if self.recv_cap == 0 || self.recv_initial == 0 || self.send_cap == 0 || self.write_batch == 0 {
             return invalid("buffer sizes must be positive");
         }
-        if self.recv_initial > self.recv_cap {
-            return invalid("recv_initial exceeds recv_cap");
-        }
-        if self.write_batch > self.send_cap {
-            return invalid("write_batch exceeds send_cap");
-        }
         if self.frame_deadline.is_zero() || self.idle_timeout.is_zero() {
             return invalid("deadlines must be positive");
         }
+        self.recv_initial = self.recv_initial.min(self.recv_cap);
+        self.write_batch = self.write_batch.min(self.send_cap);
         Ok(self)
     }
 }
@@ -577,10 +573,9 @@ impl<S: Write, C: Encoder> Framed<S, C> {
     pub fn send(&mut self, payload: &[u8]) -> Result<(), TransportError> {
         match self.codec.envelope(payload)? {
             Some(env) => {
-                let len = env.frame_len(payload.len()).ok_or(TransportError::Full {
-                    queued: self.wq.len(),
-                    cap: self.wq.cap(),
-                })?;
+                let len = env
+                    .frame_len(payload.len())
+                    .ok_or(TransportError::Full { queued: self.wq.len(), cap: self.wq.cap() })?;
                 self.make_room(len)?;
                 if payload.len() >= self.config.vectored_min {
                     return self.send_vectored(&env, payload);
@@ -664,7 +659,11 @@ impl<S: Write, C: Encoder> Framed<S, C> {
 }
 
 impl<S: Read + Write, C: Decoder> Framed<S, C> {
-    fn recv_inner<T>(&mut self, blocking: bool, f: impl FnOnce(&[u8]) -> T) -> Result<Recv<T>, TransportError> {
+    fn recv_inner<T>(
+        &mut self,
+        blocking: bool,
+        f: impl FnOnce(&[u8]) -> T,
+    ) -> Result<Recv<T>, TransportError> {
         loop {
             let decoded = if self.eof {
                 self.codec.decode_eof(self.rbuf.data_mut())?

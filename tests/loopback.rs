@@ -490,7 +490,9 @@ fn t5_read_timeout_surfaces_as_timeout_with_bytes_kept() {
     loop {
         match f.recv() {
             Err(TransportError::Timeout { kind: TimeoutKind::Read, buffered: 10 }) => break,
-            Err(TransportError::Timeout { kind: TimeoutKind::Read, .. }) => assert!(Instant::now() < deadline),
+            Err(TransportError::Timeout { kind: TimeoutKind::Read, .. }) => {
+                assert!(Instant::now() < deadline)
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -511,7 +513,8 @@ fn t7_buffer_shrinks_after_a_huge_frame_over_tcp() {
         f.close_write().unwrap();
         f
     });
-    let mut f = Framed::with_config(server, LengthCodec::new(), FramedConfig::new().recv_initial(16 * 1024)).unwrap();
+    let mut f =
+        Framed::with_config(server, LengthCodec::new(), FramedConfig::new().recv_initial(16 * 1024)).unwrap();
     assert_eq!(f.recv().unwrap().map(|m| m.len()), Some(4 << 20));
     assert_eq!(f.recv().unwrap().as_deref(), Some(&b"a"[..]));
     assert_eq!(f.recv().unwrap().as_deref(), Some(&b"b"[..]));

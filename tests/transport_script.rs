@@ -101,7 +101,8 @@ fn e4_write_returning_zero_is_write_zero_and_keeps_the_bytes() {
 fn e5_interrupted_is_retried_on_read_and_write() {
     // BAD_INPUTS E5
     let input = wire(&[b"one", b"two"]);
-    let io = ScriptedIo::new(input, vec![Step::Interrupted, Step::Ok(3)], vec![Step::Interrupted, Step::Ok(4)]);
+    let io =
+        ScriptedIo::new(input, vec![Step::Interrupted, Step::Ok(3)], vec![Step::Interrupted, Step::Ok(4)]);
     let mut f = framed(io, FramedConfig::new());
     f.send(b"reply").unwrap();
     f.send(&[9u8; 8192]).unwrap(); // vectored
@@ -255,7 +256,8 @@ fn t7_receive_buffer_shrinks_back_after_a_huge_frame() {
 
 #[test]
 fn idle_timeout_fires_at_a_frame_boundary_and_frame_deadline_inside_a_frame() {
-    let config = FramedConfig::new().idle_timeout(Duration::from_millis(30)).frame_deadline(Duration::from_millis(30));
+    let config =
+        FramedConfig::new().idle_timeout(Duration::from_millis(30)).frame_deadline(Duration::from_millis(30));
     let mut f = framed(ScriptedIo::new(Vec::new(), vec![Step::WouldBlock], Vec::new()), config);
     assert_eq!(f.try_recv().unwrap(), Recv::WouldBlock);
     let deadline = f.next_deadline().unwrap();
@@ -264,19 +266,37 @@ fn idle_timeout_fires_at_a_frame_boundary_and_frame_deadline_inside_a_frame() {
     assert!(matches!(f.try_recv(), Err(TransportError::Timeout { kind: TimeoutKind::Idle, buffered: 0 })));
 
     // BAD_INPUTS T4 (scripted): part of a frame, then silence past the deadline.
-    let mut f = framed(ScriptedIo::new(b"\x00\x00\x00\x05abc".to_vec(), vec![Step::Ok(6), Step::WouldBlock, Step::WouldBlock], Vec::new()), config);
+    let mut f = framed(
+        ScriptedIo::new(
+            b"\x00\x00\x00\x05abc".to_vec(),
+            vec![Step::Ok(6), Step::WouldBlock, Step::WouldBlock],
+            Vec::new(),
+        ),
+        config,
+    );
     assert_eq!(f.try_recv().unwrap(), Recv::WouldBlock);
     assert!(f.check_deadlines().is_ok());
     std::thread::sleep(Duration::from_millis(40));
-    assert!(matches!(f.check_deadlines(), Err(TransportError::Timeout { kind: TimeoutKind::FrameDeadline, buffered: 6 })));
-    assert!(matches!(f.try_recv(), Err(TransportError::Timeout { kind: TimeoutKind::FrameDeadline, buffered: 6 })));
+    assert!(matches!(
+        f.check_deadlines(),
+        Err(TransportError::Timeout { kind: TimeoutKind::FrameDeadline, buffered: 6 })
+    ));
+    assert!(matches!(
+        f.try_recv(),
+        Err(TransportError::Timeout { kind: TimeoutKind::FrameDeadline, buffered: 6 })
+    ));
 }
 
 #[test]
 fn config_rejects_nonsense() {
     assert!(FramedConfig::new().recv_cap(0).build().is_err());
-    assert!(FramedConfig::new().recv_initial(10).recv_cap(5).build().is_err());
-    assert!(FramedConfig::new().send_cap(10).write_batch(11).build().is_err());
+    assert!(FramedConfig::new().send_cap(0).build().is_err());
+    assert!(FramedConfig::new().idle_timeout(Duration::ZERO).build().is_err());
+    // Documented clamps, not errors.
+    let c = FramedConfig::new().send_cap(10).write_batch(11).build().unwrap();
+    assert_eq!(c.get_send_cap(), 10);
+    let f = Framed::with_config(Vec::<u8>::new(), LengthCodec::new(), FramedConfig::new().recv_initial(10).recv_cap(5));
+    assert!(f.is_ok());
     assert!(FramedConfig::new().frame_deadline(Duration::ZERO).build().is_err());
     assert!(FramedConfig::default().build().is_ok());
 }
@@ -321,19 +341,31 @@ fn case() -> impl Strategy<Value = ScriptCase> {
         1usize..5000,
         0usize..4000,
     )
-        .prop_map(|(payloads, reads, writes, blocking_recv, mask, recv_initial, send_cap, write_batch, vectored_min)| {
-            ScriptCase {
+        .prop_map(
+            |(
                 payloads,
                 reads,
                 writes,
                 blocking_recv,
-                blocking_send_mask: mask,
+                mask,
                 recv_initial,
                 send_cap,
                 write_batch,
                 vectored_min,
-            }
-        })
+            )| {
+                ScriptCase {
+                    payloads,
+                    reads,
+                    writes,
+                    blocking_recv,
+                    blocking_send_mask: mask,
+                    recv_initial,
+                    send_cap,
+                    write_batch,
+                    vectored_min,
+                }
+            },
+        )
 }
 
 proptest! {

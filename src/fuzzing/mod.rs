@@ -195,10 +195,13 @@ pub fn check_roundtrip<C: Decoder + Encoder + Clone>(codec: &C, payloads: &[&[u8
     assert_eq!(again, wire, "re-encoding differs");
 }
 
+/// A harness body: takes raw fuzz bytes, panics when an invariant fails.
+pub type Harness = fn(&[u8]);
+
 /// Every fuzz target by name, with its harness. `tests/fuzz_corpus.rs`
 /// replays `fuzz/corpus/<name>/*` through each; `fuzz/fuzz_targets/<name>.rs`
 /// calls the same function.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Harness)] = &[
     ("length_decode", length_decode),
     ("length_split", length_split),
     ("length_roundtrip", length_roundtrip),
@@ -259,7 +262,12 @@ pub fn length_decode(data: &[u8]) {
         assert!(f.len() <= frame_bound, "frame over the limit");
     }
     let chunk = cuts.iter().copied().max().unwrap_or(wire.len());
-    assert!(out.peak_buffered <= frame_bound + chunk, "buffered {} > {}", out.peak_buffered, frame_bound + chunk);
+    assert!(
+        out.peak_buffered <= frame_bound + chunk,
+        "buffered {} > {}",
+        out.peak_buffered,
+        frame_bound + chunk
+    );
 }
 
 /// `length_split`: chunked decoding equals one-shot decoding.
