@@ -295,7 +295,11 @@ fn config_rejects_nonsense() {
     // Documented clamps, not errors.
     let c = FramedConfig::new().send_cap(10).write_batch(11).build().unwrap();
     assert_eq!(c.get_send_cap(), 10);
-    let f = Framed::with_config(Vec::<u8>::new(), LengthCodec::new(), FramedConfig::new().recv_initial(10).recv_cap(5));
+    let f = Framed::with_config(
+        Vec::<u8>::new(),
+        LengthCodec::new(),
+        FramedConfig::new().recv_initial(10).recv_cap(5),
+    );
     assert!(f.is_ok());
     assert!(FramedConfig::new().frame_deadline(Duration::ZERO).build().is_err());
     assert!(FramedConfig::default().build().is_ok());
