@@ -134,14 +134,20 @@ impl RecvBuf {
     /// Releases memory after a large frame (BAD_INPUTS T7): when more than
     /// four times the initial size is allocated and what is left fits in the
     /// initial size, reallocates at the initial size.
+    #[inline]
     pub fn maybe_shrink(&mut self) {
         if self.buf.len() > self.initial.saturating_mul(4) && self.len() <= self.initial {
-            let mut small = vec![0; self.initial];
-            small[..self.len()].copy_from_slice(self.data());
-            self.end = self.len();
-            self.start = 0;
-            self.buf = small;
+            self.shrink();
         }
+    }
+
+    #[cold]
+    fn shrink(&mut self) {
+        let mut small = vec![0; self.initial];
+        small[..self.len()].copy_from_slice(self.data());
+        self.end = self.len();
+        self.start = 0;
+        self.buf = small;
     }
 
     /// One `read` into spare capacity. `Interrupted` is retried here; every

@@ -571,27 +571,25 @@ impl<S: Write, C: Encoder> Framed<S, C> {
     ///   *after* the frame was queued: do not send it again; call
     ///   [`flush`](Self::flush) to retry.
     pub fn send(&mut self, payload: &[u8]) -> Result<(), TransportError> {
-        match self.codec.envelope(payload)? {
-            Some(env) => {
-                let len = env
-                    .frame_len(payload.len())
-                    .ok_or(TransportError::Full { queued: self.wq.len(), cap: self.wq.cap() })?;
+        if payload.len() >= self.config.vectored_min {
+            if let Some(env) = self.codec.envelope(payload)? {
+                let len = env.frame_len(payload.len()).ok_or(TransportError::Full {
+                    queued: self.wq.len(),
+                    cap: self.wq.cap(),
+                })?;
                 self.make_room(len)?;
-                if payload.len() >= self.config.vectored_min {
-                    return self.send_vectored(&env, payload);
-                }
-                env.write(payload, self.wq.buffer_mut());
+                return self.send_vectored(&env, payload);
             }
-            None => {
-                let before = self.wq.len();
-                self.codec.encode(payload, self.wq.buffer_mut())?;
-                if before > 0 && self.wq.len() > self.wq.cap() {
-                    let len = self.wq.len() - before;
-                    self.wq.buffer_mut().truncate(before);
-                    self.make_room(len)?;
-                    self.codec.encode(payload, self.wq.buffer_mut())?;
-                }
-            }
+        }
+        // Small frames: encode straight into the queue (no intermediate
+        // envelope), and undo if that went over the cap.
+        let before = self.wq.len();
+        self.codec.encode(payload, self.wq.buffer_mut())?;
+        if before > 0 && self.wq.len() > self.wq.cap() {
+            let len = self.wq.len() - before;
+            self.wq.buffer_mut().truncate(before);
+            self.make_room(len)?;
+            self.codec.encode(payload, self.wq.buffer_mut())?;
         }
         if self.wq.len() >= self.config.write_batch {
             self.write_queue(true)?;
@@ -637,22 +635,10 @@ impl<S: Write, C: Encoder> Framed<S, C> {
     /// retry), or [`TransportError::Encode`].
     pub fn queue(&mut self, payload: &[u8]) -> Result<(), TransportError> {
         let before = self.wq.len();
-        let full = TransportError::Full { queued: before, cap: self.wq.cap() };
-        match self.codec.envelope(payload)? {
-            Some(env) => {
-                let len = env.frame_len(payload.len()).ok_or(full)?;
-                if !self.wq.has_room(len) {
-                    return Err(TransportError::Full { queued: before, cap: self.wq.cap() });
-                }
-                env.write(payload, self.wq.buffer_mut());
-            }
-            None => {
-                self.codec.encode(payload, self.wq.buffer_mut())?;
-                if before > 0 && self.wq.len() > self.wq.cap() {
-                    self.wq.buffer_mut().truncate(before);
-                    return Err(full);
-                }
-            }
+        self.codec.encode(payload, self.wq.buffer_mut())?;
+        if before > 0 && self.wq.len() > self.wq.cap() {
+            self.wq.buffer_mut().truncate(before);
+            return Err(TransportError::Full { queued: before, cap: self.wq.cap() });
         }
         Ok(())
     }
