@@ -113,14 +113,21 @@ impl RecvBuf {
         self.end += n.min(self.buf.len() - self.end);
     }
 
-    /// Room to read into: compacts, then grows (doubling, up to the cap) when
-    /// less than a useful read's worth is free. Empty only at the cap.
+    /// Room to read into. Empty only at the cap.
+    ///
+    /// When less than a useful read's worth is free at the end: compacts if
+    /// that moves at most 1/8 of the bytes it frees (or at the cap), else
+    /// doubles the buffer (up to the cap). A stream of large frames thus
+    /// settles on a buffer about 8 frames large where compaction costs
+    /// little, instead of copying each partial frame forward.
     pub fn spare(&mut self) -> &mut [u8] {
         let want = MIN_READ.min(self.cap);
         if self.buf.len() - self.end < want {
-            if self.start > 0 {
+            let len = self.len();
+            let cheap = len.saturating_mul(8) <= self.start;
+            if self.start > 0 && (cheap || self.buf.len() >= self.cap) {
                 self.buf.copy_within(self.start..self.end, 0);
-                self.end -= self.start;
+                self.end = len;
                 self.start = 0;
             }
             if self.buf.len() - self.end < want && self.buf.len() < self.cap {
@@ -132,11 +139,11 @@ impl RecvBuf {
     }
 
     /// Releases memory after a large frame (BAD_INPUTS T7): when more than
-    /// four times the initial size is allocated and what is left fits in the
-    /// initial size, reallocates at the initial size.
+    /// sixteen times the initial size is allocated and what is left fits in
+    /// the initial size, reallocates at the initial size.
     #[inline]
     pub fn maybe_shrink(&mut self) {
-        if self.buf.len() > self.initial.saturating_mul(4) && self.len() <= self.initial {
+        if self.buf.len() > self.initial.saturating_mul(16) && self.len() <= self.initial {
             self.shrink();
         }
     }
