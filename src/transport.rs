@@ -573,10 +573,9 @@ impl<S: Write, C: Encoder> Framed<S, C> {
     pub fn send(&mut self, payload: &[u8]) -> Result<(), TransportError> {
         if payload.len() >= self.config.vectored_min {
             if let Some(env) = self.codec.envelope(payload)? {
-                let len = env.frame_len(payload.len()).ok_or(TransportError::Full {
-                    queued: self.wq.len(),
-                    cap: self.wq.cap(),
-                })?;
+                let len = env
+                    .frame_len(payload.len())
+                    .ok_or(TransportError::Full { queued: self.wq.len(), cap: self.wq.cap() })?;
                 self.make_room(len)?;
                 return self.send_vectored(&env, payload);
             }
