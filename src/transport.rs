@@ -627,7 +627,9 @@ impl<S: Write, C: Encoder> Framed<S, C> {
 
     /// Queues a frame without writing (non-blocking mode); write it out with
     /// [`try_flush`](Self::try_flush). An empty queue always accepts one
-    /// frame, so memory stays below `max(send_cap, one frame)`.
+    /// frame, so memory stays below `max(send_cap, one frame)`. The payload is
+    /// copied into the queue (the zero-copy vectored path is
+    /// [`send`](Self::send)'s, which may block).
     ///
     /// ```
     /// use sockframe::{Framed, FramedConfig, LengthCodec, TransportError};
