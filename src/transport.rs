@@ -107,7 +107,7 @@ use crate::net::HalfClose;
 /// | [`recv_initial`](Self::recv_initial) | 64 KiB | receive buffer size it starts at and shrinks back to |
 /// | [`recv_cap`](Self::recv_cap) | 8 MiB + 64 KiB | largest receive buffer; must hold the codec's largest frame |
 /// | [`send_cap`](Self::send_cap) | 1 MiB | queued bytes before [`Framed::queue`] reports [`TransportError::Full`] |
-/// | [`write_batch`](Self::write_batch) | 64 KiB | [`Framed::send`] writes out once this much is queued |
+/// | [`write_batch`](Self::write_batch) | 64 KiB | [`Framed::send`] writes out once this much is queued (at most `send_cap`) |
 /// | [`vectored_min`](Self::vectored_min) | 8 KiB | payloads this large are sent by [`Framed::send`] with one vectored write, uncopied |
 /// | [`frame_deadline`](Self::frame_deadline) | 30 s | a frame must complete this long after its first byte arrived |
 /// | [`idle_timeout`](Self::idle_timeout) | 300 s | longest silence at a frame boundary |
@@ -206,25 +206,21 @@ impl FramedConfig {
         self.recv_cap
     }
 
-    /// Checks the settings.
+    /// Checks the settings. `recv_initial` is clamped to `recv_cap` and
+    /// `write_batch` to `send_cap`.
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] for a zero size or duration, or
-    /// `recv_initial > recv_cap`, `write_batch > send_cap`.
-    pub fn build(self) -> Result<Self, ConfigError> {
+    /// [`ConfigError::Invalid`] for a zero size or duration.
+    pub fn build(mut self) -> Result<Self, ConfigError> {
         let invalid = |reason| Err(ConfigError::Invalid { reason });
         if self.recv_cap == 0 || self.recv_initial == 0 || self.send_cap == 0 || self.write_batch == 0 {
             return invalid("buffer sizes must be positive");
         }
-        if self.recv_initial > self.recv_cap {
-            return invalid("recv_initial exceeds recv_cap");
-        }
-        if self.write_batch > self.send_cap {
-            return invalid("write_batch exceeds send_cap");
-        }
         if self.frame_deadline.is_zero() || self.idle_timeout.is_zero() {
             return invalid("deadlines must be positive");
         }
+        self.recv_initial = self.recv_initial.min(self.recv_cap);
+        self.write_batch = self.write_batch.min(self.send_cap);
         Ok(self)
     }
 }
@@ -575,30 +571,40 @@ impl<S: Write, C: Encoder> Framed<S, C> {
     ///   *after* the frame was queued: do not send it again; call
     ///   [`flush`](Self::flush) to retry.
     pub fn send(&mut self, payload: &[u8]) -> Result<(), TransportError> {
-        match self.codec.envelope(payload)? {
-            Some(env) => {
+        if payload.len() >= self.config.vectored_min {
+            if let Some(env) = self.codec.envelope(payload)? {
                 let len = env
                     .frame_len(payload.len())
                     .ok_or(TransportError::Full { queued: self.wq.len(), cap: self.wq.cap() })?;
                 self.make_room(len)?;
-                if payload.len() >= self.config.vectored_min {
-                    return self.send_vectored(&env, payload);
-                }
-                env.write(payload, self.wq.buffer_mut());
+                return self.send_vectored(&env, payload);
             }
-            None => {
-                let before = self.wq.len();
-                self.codec.encode(payload, self.wq.buffer_mut())?;
-                if before > 0 && self.wq.len() > self.wq.cap() {
-                    let len = self.wq.len() - before;
-                    self.wq.buffer_mut().truncate(before);
-                    self.make_room(len)?;
-                    self.codec.encode(payload, self.wq.buffer_mut())?;
-                }
-            }
+        }
+        // Small frames: encode straight into the queue (no intermediate
+        // envelope), and undo if that went over the cap.
+        let before = self.wq.len();
+        self.encode_into_queue(payload)?;
+        if before > 0 && self.wq.len() > self.wq.cap() {
+            let len = self.wq.len() - before;
+            self.wq.buffer_mut().truncate(before);
+            self.make_room(len)?;
+            self.encode_into_queue(payload)?;
         }
         if self.wq.len() >= self.config.write_batch {
             self.write_queue(true)?;
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn encode_into_queue(&mut self, payload: &[u8]) -> Result<(), TransportError> {
+        // Borrow the envelope where it was returned: moving it costs a
+        // store-forwarding stall per frame on x86.
+        let env = self.codec.envelope(payload);
+        match &env {
+            Ok(Some(e)) => e.write(payload, self.wq.buffer_mut()),
+            Ok(None) => self.codec.encode(payload, self.wq.buffer_mut())?,
+            Err(e) => return Err(TransportError::Encode(*e)),
         }
         Ok(())
     }
@@ -621,7 +627,9 @@ impl<S: Write, C: Encoder> Framed<S, C> {
 
     /// Queues a frame without writing (non-blocking mode); write it out with
     /// [`try_flush`](Self::try_flush). An empty queue always accepts one
-    /// frame, so memory stays below `max(send_cap, one frame)`.
+    /// frame, so memory stays below `max(send_cap, one frame)`. The payload is
+    /// copied into the queue (the zero-copy vectored path is
+    /// [`send`](Self::send)'s, which may block).
     ///
     /// ```
     /// use sockframe::{Framed, FramedConfig, LengthCodec, TransportError};
@@ -641,22 +649,10 @@ impl<S: Write, C: Encoder> Framed<S, C> {
     /// retry), or [`TransportError::Encode`].
     pub fn queue(&mut self, payload: &[u8]) -> Result<(), TransportError> {
         let before = self.wq.len();
-        let full = TransportError::Full { queued: before, cap: self.wq.cap() };
-        match self.codec.envelope(payload)? {
-            Some(env) => {
-                let len = env.frame_len(payload.len()).ok_or(full)?;
-                if !self.wq.has_room(len) {
-                    return Err(TransportError::Full { queued: before, cap: self.wq.cap() });
-                }
-                env.write(payload, self.wq.buffer_mut());
-            }
-            None => {
-                self.codec.encode(payload, self.wq.buffer_mut())?;
-                if before > 0 && self.wq.len() > self.wq.cap() {
-                    self.wq.buffer_mut().truncate(before);
-                    return Err(full);
-                }
-            }
+        self.codec.encode(payload, self.wq.buffer_mut())?;
+        if before > 0 && self.wq.len() > self.wq.cap() {
+            self.wq.buffer_mut().truncate(before);
+            return Err(TransportError::Full { queued: before, cap: self.wq.cap() });
         }
         Ok(())
     }

@@ -241,6 +241,24 @@ fn t5_a_read_timeout_surfaces_as_a_timeout_and_keeps_buffered_bytes() {
 }
 
 #[test]
+fn t6_a_frame_goes_out_in_one_write_never_header_then_payload() {
+    // BAD_INPUTS T6: one write (small frames, coalesced) or one vectored
+    // write (large payloads) per flush, so Nagle never holds a payload back
+    // behind its own header.
+    let mut f = writer(Vec::new());
+    f.send(b"Hello from client").unwrap();
+    f.flush().unwrap();
+    assert_eq!(f.get_ref().write_calls, 1);
+    f.send(&[1u8; 100_000]).unwrap();
+    assert_eq!(f.get_ref().write_calls, 2);
+    f.queue(b"a").unwrap();
+    f.queue(b"b").unwrap();
+    assert!(f.try_flush().unwrap());
+    assert_eq!(f.get_ref().write_calls, 3);
+    assert_eq!(f.get_ref().written, wire(&[b"Hello from client", &[1u8; 100_000], b"a", b"b"]));
+}
+
+#[test]
 fn t7_receive_buffer_shrinks_back_after_a_huge_frame() {
     // BAD_INPUTS T7
     let big = vec![1u8; 1 << 20];
@@ -290,8 +308,17 @@ fn idle_timeout_fires_at_a_frame_boundary_and_frame_deadline_inside_a_frame() {
 #[test]
 fn config_rejects_nonsense() {
     assert!(FramedConfig::new().recv_cap(0).build().is_err());
-    assert!(FramedConfig::new().recv_initial(10).recv_cap(5).build().is_err());
-    assert!(FramedConfig::new().send_cap(10).write_batch(11).build().is_err());
+    assert!(FramedConfig::new().send_cap(0).build().is_err());
+    assert!(FramedConfig::new().idle_timeout(Duration::ZERO).build().is_err());
+    // Documented clamps, not errors.
+    let c = FramedConfig::new().send_cap(10).write_batch(11).build().unwrap();
+    assert_eq!(c.get_send_cap(), 10);
+    let f = Framed::with_config(
+        Vec::<u8>::new(),
+        LengthCodec::new(),
+        FramedConfig::new().recv_initial(10).recv_cap(5),
+    );
+    assert!(f.is_ok());
     assert!(FramedConfig::new().frame_deadline(Duration::ZERO).build().is_err());
     assert!(FramedConfig::default().build().is_ok());
 }

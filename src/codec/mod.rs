@@ -302,6 +302,7 @@ impl Envelope {
 
     /// An envelope of `head` and `tail`, or `None` if either is longer than
     /// [`CAPACITY`](Self::CAPACITY).
+    #[inline]
     pub fn new(head: &[u8], tail: &[u8]) -> Option<Self> {
         if head.len() > Self::CAPACITY || tail.len() > Self::CAPACITY {
             return None;

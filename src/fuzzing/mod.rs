@@ -197,7 +197,7 @@ pub fn check_roundtrip<C: Decoder + Encoder + Clone>(codec: &C, payloads: &[&[u8
     assert_eq!(again, wire, "re-encoding differs");
 }
 
-/// A harness body: panics when an invariant fails.
+/// A harness body: takes raw fuzz bytes, panics when an invariant fails.
 pub type Harness = fn(&[u8]);
 
 /// Every fuzz target by name, with its harness. `tests/fuzz_corpus.rs`
