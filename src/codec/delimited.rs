@@ -316,7 +316,7 @@ impl DelimitedCodec {
         if let [d] = self.delimiter() {
             let d = *d;
             let tail = hay.get(from..)?;
-            let found = tail.iter().position(|&b| b == d);
+            let found = find_byte(d, tail);
             self.examined += found.map_or(tail.len(), |p| p + 1) as u64;
             return found.map(|p| p + from);
         }
@@ -357,6 +357,28 @@ impl DelimitedCodec {
             })
         })
     }
+}
+
+/// The first `needle` in `hay`, eight bytes at a time (safe SWAR).
+#[inline]
+fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO * u64::from(needle);
+    let mut chunks = hay.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else { break };
+        let x = u64::from_le_bytes(word) ^ pattern;
+        // High bit set in each byte of x that is zero; a borrow can also flag
+        // bytes above a zero byte, never below, so the lowest flag is exact.
+        let zeros = x.wrapping_sub(LO) & !x & HI;
+        if zeros != 0 {
+            return Some(base + (zeros.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks.remainder().iter().position(|&b| b == needle).map(|p| base + p)
 }
 
 impl Decoder for DelimitedCodec {
@@ -431,6 +453,19 @@ mod tests {
         assert!(c.envelope(b"ab").is_err());
         assert!(c.envelope(b"xa").is_ok());
         assert!(c.envelope(b"xb").is_ok());
+    }
+
+    #[test]
+    fn find_byte_agrees_with_position() {
+        let hay: alloc::vec::Vec<u8> = (0..200u32).map(|i| (i * 7 % 13) as u8).collect();
+        for needle in 0..=14u8 {
+            for start in 0..20 {
+                let expect = hay[start..].iter().position(|&b| b == needle);
+                assert_eq!(find_byte(needle, &hay[start..]), expect, "{needle} from {start}");
+            }
+        }
+        assert_eq!(find_byte(1, &[0, 1, 1, 1, 1, 1, 1, 1, 1]), Some(1));
+        assert_eq!(find_byte(0x80, &[0x7f, 0x00, 0x81, 0x80]), Some(3));
     }
 
     #[test]
