@@ -170,6 +170,54 @@ fn d1_delimiter_never_arrives() {
 }
 
 #[test]
+fn d1_discard_mode_memory_bounded_with_take_discarded() {
+    // BAD_INPUTS D1 in Overlong::Discard mode: dropping what take_discarded
+    // reports keeps the buffer within max + delimiter + one read.
+    for delim in [&b"\n"[..], b"\r\n"] {
+        let max = 50;
+        let mut c = DelimitedCodec::builder()
+            .delimiter(delim)
+            .max_frame_length(max)
+            .overlong(Overlong::Discard)
+            .build()
+            .unwrap();
+        let mut wire = vec![b'x'; 100_000];
+        wire.extend_from_slice(delim);
+        wire.extend_from_slice(b"next");
+        wire.extend_from_slice(delim);
+        for chunk in [1usize, 7, 4096] {
+            let mut c = c.clone();
+            let (mut buf, mut frames, mut errors, mut peak) = (Vec::new(), Vec::new(), 0, 0);
+            for piece in wire.chunks(chunk) {
+                buf.extend_from_slice(piece);
+                peak = peak.max(buf.len());
+                loop {
+                    match c.decode(&mut buf) {
+                        Ok(Some(f)) => {
+                            frames.push(f.payload(&buf).to_vec());
+                            buf.drain(..f.consumed());
+                        }
+                        Ok(None) => {
+                            let n = c.take_discarded();
+                            buf.drain(..n);
+                            break;
+                        }
+                        Err(_) => {
+                            errors += 1;
+                            let n = c.take_discarded();
+                            buf.drain(..n);
+                        }
+                    }
+                }
+            }
+            assert_eq!((frames, errors), (vec![b"next".to_vec()], 1), "chunk {chunk}");
+            assert!(peak < max + delim.len() + chunk, "chunk {chunk}: peak {peak}");
+        }
+        assert_eq!(c.take_discarded(), 0);
+    }
+}
+
+#[test]
 fn d2_overlong_then_no_delimiter_one_error() {
     // BAD_INPUTS D2: the overlong line goes on and on; one error, no loop,
     // and the next line after the delimiter comes out.

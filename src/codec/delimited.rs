@@ -25,10 +25,14 @@
 //! and stays usable: keep calling `decode` with the same bytes (plus new
 //! ones); the decoder skips everything up to and including the next
 //! delimiter and the next frame it returns covers the skipped bytes in its
-//! [`consumed`](Frame::consumed) count. Until that delimiter arrives, the
-//! skipped bytes stay in the caller's buffer (the sans-IO contract lets a
-//! decoder consume bytes only through a frame), so memory in discard mode is
-//! bounded by the caller's buffer cap, not by `max`.
+//! [`consumed`](Frame::consumed) count. The sans-IO contract lets a decoder
+//! consume bytes only through a frame, so to keep memory bounded by `max`
+//! while the rest of an overlong line streams in, call
+//! [`take_discarded`](DelimitedCodec::take_discarded) after `decode` returns
+//! need-more or the error, and drop that many bytes from the front of the
+//! buffer (the tokio-util impls do this for you). A caller that never calls
+//! it still gets correct frames, but holds the skipped bytes until the
+//! delimiter arrives.
 //!
 //! # Work
 //! The search resumes where the previous call stopped: feeding `n` bytes
@@ -262,6 +266,30 @@ impl DelimitedCodec {
     /// Whether this is the `\n` + strip-`\r` configuration of [`lines`](Self::lines).
     pub fn is_lines(&self) -> bool {
         self.delimiter() == b"\n" && self.strip_cr
+    }
+
+    /// In [`Overlong::Discard`] mode: how many bytes at the front of the
+    /// buffer belong to a discarded overlong line and can be dropped now.
+    /// The caller **must** drop exactly that many bytes before the next
+    /// `decode`; the decoder has already forgotten them. Returns 0 otherwise.
+    ///
+    /// ```
+    /// use sockframe::{DecodeError, Decoder, DelimitedCodec, Overlong};
+    ///
+    /// let mut codec = DelimitedCodec::builder().max_frame_length(4).overlong(Overlong::Discard).build().unwrap();
+    /// let mut buf = b"overlong".to_vec();
+    /// assert_eq!(codec.decode(&mut buf), Err(DecodeError::DelimiterNotFound { max: 4 }));
+    /// let n = codec.take_discarded();
+    /// buf.drain(..n); // memory stays bounded while the line goes on
+    /// buf.extend_from_slice(b" line\nok\n");
+    /// let frame = codec.decode(&mut buf).unwrap().unwrap();
+    /// assert_eq!(frame.payload(&buf), b"ok");
+    /// ```
+    pub fn take_discarded(&mut self) -> usize {
+        let n = if self.discarding { self.next_index } else { self.skip };
+        self.next_index -= n;
+        self.skip = 0;
+        n
     }
 
     /// Buffer positions examined by the delimiter search since this codec was
