@@ -83,6 +83,21 @@ proptest! {
     }
 
     #[test]
+    fn d3_positions_examined_at_most_once(
+        wire in prop::collection::vec(prop::sample::select(b"ab\r\n".to_vec()), 0..3000),
+        pick in 0usize..3,
+    ) {
+        // BAD_INPUTS D3 as a property: fed one byte at a time, the search
+        // examines each buffer position at most once over the whole stream.
+        let delim: &[u8] = [&b"\n"[..], b"\r\n", b"ab\r"][pick];
+        let mut c = DelimitedCodec::builder().delimiter(delim).max_frame_length(1 << 20).build().unwrap();
+        let out = decode_chunked(&mut c, &wire, &[1]);
+        prop_assert!(c.bytes_examined() <= wire.len() as u64, "{} > {}", c.bytes_examined(), wire.len());
+        let whole = decode_whole(&mut DelimitedCodec::builder().delimiter(delim).max_frame_length(1 << 20).build().unwrap(), &wire);
+        prop_assert_eq!(out.frames, whole.0);
+    }
+
+    #[test]
     fn discard_gives_one_error_per_overlong_line(
         lines in prop::collection::vec(prop::collection::vec(prop::sample::select(b"abc\r".to_vec()), 0..30), 0..10),
         chunk in 1usize..40,

@@ -34,6 +34,11 @@
 //! it still gets correct frames, but holds the skipped bytes until the
 //! delimiter arrives.
 //!
+//! # End of stream
+//! An unterminated last line is [`DecodeError::Truncated`] at
+//! [`decode_eof`](Decoder::decode_eof), as for every framing here
+//! (tokio-util's `LinesCodec` returns it as a final line instead).
+//!
 //! # Work
 //! The search resumes where the previous call stopped: feeding `n` bytes
 //! one at a time examines `O(n · delimiter length)` bytes in total.
