@@ -91,6 +91,21 @@
 //! Every limit has a finite default: a length prefix accepts frames up to
 //! 8 MiB unless configured otherwise, and a declared length is checked before
 //! a single payload byte is buffered.
+//!
+//! # Framings
+//!
+//! | codec | wire | spec ([`Codec`]) |
+//! |---|---|---|
+//! | [`LengthCodec`] | fixed-width length prefix (tokio-util compatible) | `len`, `len:u16le`, ... |
+//! | [`VarintCodec`] | LEB128 length prefix (protobuf length-delimited) | `varint` |
+//! | [`DelimitedCodec`] | lines, or any 1–32 byte delimiter | `lines`, `delim:0d0a` |
+//! | [`NetstringCodec`] | `len:payload,` | `netstring` |
+//! | [`CobsCodec`] | COBS, `0x00` ends each frame | `cobs` |
+//! | [`RawCodec`], [`FixedCodec`] | unframed chunks, fixed-size records | `raw`, `fixed:N` |
+//!
+//! [`Codec`] picks one at run time from a spec string such as
+//! `len:u16le,max=1024`. With the `tokio` feature every codec also implements
+//! `tokio_util::codec::{Decoder, Encoder}` (see the `tokio_codec` module).
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]

@@ -69,6 +69,34 @@ fn split(frame: Option<Frame>, src: &mut BytesMut) -> Option<BytesMut> {
     Some(bytes)
 }
 
+/// Lets the tokio impls drop the bytes of a discarded overlong line as they
+/// arrive (see [`DelimitedCodec::take_discarded`]).
+trait DropDiscarded {
+    fn drop_discarded(&mut self, _src: &mut BytesMut) {}
+}
+
+impl DropDiscarded for DelimitedCodec {
+    fn drop_discarded(&mut self, src: &mut BytesMut) {
+        let n = self.take_discarded();
+        src.advance(n.min(src.len()));
+    }
+}
+
+impl DropDiscarded for Codec {
+    fn drop_discarded(&mut self, src: &mut BytesMut) {
+        if let Codec::Delimited(d) = self {
+            d.drop_discarded(src);
+        }
+    }
+}
+
+impl DropDiscarded for LengthCodec {}
+impl DropDiscarded for VarintCodec {}
+impl DropDiscarded for NetstringCodec {}
+impl DropDiscarded for CobsCodec {}
+impl DropDiscarded for RawCodec {}
+impl DropDiscarded for FixedCodec {}
+
 macro_rules! tokio_impls {
     ($($t:ty),*) => {$(
         impl tokio_util::codec::Decoder for $t {
@@ -76,8 +104,17 @@ macro_rules! tokio_impls {
             type Error = CodecError;
 
             fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, CodecError> {
-                let frame = crate::codec::Decoder::decode(self, &mut src[..])?;
-                Ok(split(frame, src))
+                match crate::codec::Decoder::decode(self, &mut src[..]) {
+                    Ok(Some(frame)) => Ok(split(Some(frame), src)),
+                    Ok(None) => {
+                        self.drop_discarded(src);
+                        Ok(None)
+                    }
+                    Err(e) => {
+                        self.drop_discarded(src);
+                        Err(e.into())
+                    }
+                }
             }
 
             fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, CodecError> {

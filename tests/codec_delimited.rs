@@ -83,6 +83,21 @@ proptest! {
     }
 
     #[test]
+    fn d3_positions_examined_at_most_once(
+        wire in prop::collection::vec(prop::sample::select(b"ab\r\n".to_vec()), 0..3000),
+        pick in 0usize..3,
+    ) {
+        // BAD_INPUTS D3 as a property: fed one byte at a time, the search
+        // examines each buffer position at most once over the whole stream.
+        let delim: &[u8] = [&b"\n"[..], b"\r\n", b"ab\r"][pick];
+        let mut c = DelimitedCodec::builder().delimiter(delim).max_frame_length(1 << 20).build().unwrap();
+        let out = decode_chunked(&mut c, &wire, &[1]);
+        prop_assert!(c.bytes_examined() <= wire.len() as u64, "{} > {}", c.bytes_examined(), wire.len());
+        let whole = decode_whole(&mut DelimitedCodec::builder().delimiter(delim).max_frame_length(1 << 20).build().unwrap(), &wire);
+        prop_assert_eq!(out.frames, whole.0);
+    }
+
+    #[test]
     fn discard_gives_one_error_per_overlong_line(
         lines in prop::collection::vec(prop::collection::vec(prop::sample::select(b"abc\r".to_vec()), 0..30), 0..10),
         chunk in 1usize..40,
@@ -167,6 +182,54 @@ fn d1_delimiter_never_arrives() {
     }
     // The default is finite.
     assert_eq!(DelimitedCodec::lines().max_frame_length(), 64 * 1024);
+}
+
+#[test]
+fn d1_discard_mode_memory_bounded_with_take_discarded() {
+    // BAD_INPUTS D1 in Overlong::Discard mode: dropping what take_discarded
+    // reports keeps the buffer within max + delimiter + one read.
+    for delim in [&b"\n"[..], b"\r\n"] {
+        let max = 50;
+        let mut c = DelimitedCodec::builder()
+            .delimiter(delim)
+            .max_frame_length(max)
+            .overlong(Overlong::Discard)
+            .build()
+            .unwrap();
+        let mut wire = vec![b'x'; 100_000];
+        wire.extend_from_slice(delim);
+        wire.extend_from_slice(b"next");
+        wire.extend_from_slice(delim);
+        for chunk in [1usize, 7, 4096] {
+            let mut c = c.clone();
+            let (mut buf, mut frames, mut errors, mut peak) = (Vec::new(), Vec::new(), 0, 0);
+            for piece in wire.chunks(chunk) {
+                buf.extend_from_slice(piece);
+                peak = peak.max(buf.len());
+                loop {
+                    match c.decode(&mut buf) {
+                        Ok(Some(f)) => {
+                            frames.push(f.payload(&buf).to_vec());
+                            buf.drain(..f.consumed());
+                        }
+                        Ok(None) => {
+                            let n = c.take_discarded();
+                            buf.drain(..n);
+                            break;
+                        }
+                        Err(_) => {
+                            errors += 1;
+                            let n = c.take_discarded();
+                            buf.drain(..n);
+                        }
+                    }
+                }
+            }
+            assert_eq!((frames, errors), (vec![b"next".to_vec()], 1), "chunk {chunk}");
+            assert!(peak < max + delim.len() + chunk, "chunk {chunk}: peak {peak}");
+        }
+        assert_eq!(c.take_discarded(), 0);
+    }
 }
 
 #[test]

@@ -285,82 +285,79 @@ impl FromStr for Codec {
 }
 
 fn parse_spec(spec: &str) -> Result<Codec, ConfigError> {
-    {
-        let mut parts = spec.split(',');
-        let head = parts.next().unwrap_or_default();
-        let (name, arg) = match head.split_once(':') {
-            Some((n, a)) => (n, Some(a)),
-            None => (head, None),
-        };
-        let mut max = None;
-        let mut discard = false;
-        for opt in parts {
-            if let Some(m) = opt.strip_prefix("max=") {
-                if m.is_empty() || !m.bytes().all(|b| b.is_ascii_digit()) || max.is_some() {
-                    return Err(spec_error(spec, "max= takes one decimal number of bytes"));
-                }
-                max = Some(m.parse::<usize>().map_err(|_| spec_error(spec, "max= is too large"))?);
-            } else if opt == "discard" && matches!(name, "lines" | "delim") && !discard {
-                discard = true;
-            } else {
-                return Err(spec_error(spec, format!("unknown option {opt:?}")));
+    let mut parts = spec.split(',');
+    let head = parts.next().unwrap_or_default();
+    let (name, arg) = match head.split_once(':') {
+        Some((n, a)) => (n, Some(a)),
+        None => (head, None),
+    };
+    let mut max = None;
+    let mut discard = false;
+    for opt in parts {
+        if let Some(m) = opt.strip_prefix("max=") {
+            if m.is_empty() || !m.bytes().all(|b| b.is_ascii_digit()) || max.is_some() {
+                return Err(spec_error(spec, "max= takes one decimal number of bytes"));
             }
+            max = Some(m.parse::<usize>().map_err(|_| spec_error(spec, "max= is too large"))?);
+        } else if opt == "discard" && matches!(name, "lines" | "delim") && !discard {
+            discard = true;
+        } else {
+            return Err(spec_error(spec, format!("unknown option {opt:?}")));
         }
-        let no_arg = |codec: Codec| match arg {
-            None => Ok(codec),
-            Some(_) => Err(spec_error(spec, format!("{name} takes no argument"))),
-        };
-        let codec = match name {
-            "len" => {
-                let (width, endian) = match arg {
-                    None => (4, Endian::Big),
-                    Some(a) => parse_len_arg(a).ok_or_else(|| {
-                        spec_error(spec, format!("bad length field {a:?}, expected u8 or uNNbe/uNNle"))
-                    })?,
-                };
-                Codec::Length(LengthCodec::builder().width(width).endian(endian).build()?)
-            }
-            "varint" => no_arg(Codec::Varint(VarintCodec::new()))?,
-            "lines" => no_arg(Codec::Delimited(DelimitedCodec::lines()))?,
-            "delim" => {
-                let a =
-                    arg.ok_or_else(|| spec_error(spec, "delim needs a hex delimiter, e.g. delim:0d0a"))?;
-                let (bytes, n) = parse_hex(a)
-                    .ok_or_else(|| spec_error(spec, format!("bad hex delimiter {a:?} (1 to 32 bytes)")))?;
-                Codec::Delimited(DelimitedCodec::new(bytes.get(..n).unwrap_or_default())?)
-            }
-            "netstring" => no_arg(Codec::Netstring(NetstringCodec::new()))?,
-            "cobs" => no_arg(Codec::Cobs(CobsCodec::new()))?,
-            "raw" => no_arg(Codec::Raw(RawCodec::new()))?,
-            "fixed" => {
-                let a = arg.ok_or_else(|| spec_error(spec, "fixed needs a record size, e.g. fixed:16"))?;
-                let size = a
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|_| a.bytes().all(|b| b.is_ascii_digit()))
-                    .ok_or_else(|| spec_error(spec, format!("bad record size {a:?}")))?;
-                if max.is_some() {
-                    return Err(spec_error(spec, "fixed takes no max"));
-                }
-                Codec::Fixed(FixedCodec::new(size)?)
-            }
-            _ => return Err(spec_error(spec, format!("unknown framing {name:?}"))),
-        };
-        let codec = match codec {
-            Codec::Delimited(c) if discard => Codec::Delimited(
-                DelimitedCodec::builder()
-                    .delimiter(c.delimiter())
-                    .strip_cr(c.strips_cr())
-                    .max_frame_length(c.max_frame_length())
-                    .overlong(Overlong::Discard)
-                    .build()?,
-            ),
-            c => c,
-        };
-        match max {
-            Some(m) => codec.with_max_frame_length(m),
-            None => Ok(codec),
+    }
+    let no_arg = |codec: Codec| match arg {
+        None => Ok(codec),
+        Some(_) => Err(spec_error(spec, format!("{name} takes no argument"))),
+    };
+    let codec = match name {
+        "len" => {
+            let (width, endian) = match arg {
+                None => (4, Endian::Big),
+                Some(a) => parse_len_arg(a).ok_or_else(|| {
+                    spec_error(spec, format!("bad length field {a:?}, expected u8 or uNNbe/uNNle"))
+                })?,
+            };
+            Codec::Length(LengthCodec::builder().width(width).endian(endian).build()?)
         }
+        "varint" => no_arg(Codec::Varint(VarintCodec::new()))?,
+        "lines" => no_arg(Codec::Delimited(DelimitedCodec::lines()))?,
+        "delim" => {
+            let a = arg.ok_or_else(|| spec_error(spec, "delim needs a hex delimiter, e.g. delim:0d0a"))?;
+            let (bytes, n) = parse_hex(a)
+                .ok_or_else(|| spec_error(spec, format!("bad hex delimiter {a:?} (1 to 32 bytes)")))?;
+            Codec::Delimited(DelimitedCodec::new(bytes.get(..n).unwrap_or_default())?)
+        }
+        "netstring" => no_arg(Codec::Netstring(NetstringCodec::new()))?,
+        "cobs" => no_arg(Codec::Cobs(CobsCodec::new()))?,
+        "raw" => no_arg(Codec::Raw(RawCodec::new()))?,
+        "fixed" => {
+            let a = arg.ok_or_else(|| spec_error(spec, "fixed needs a record size, e.g. fixed:16"))?;
+            let size = a
+                .parse::<usize>()
+                .ok()
+                .filter(|_| a.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(|| spec_error(spec, format!("bad record size {a:?}")))?;
+            if max.is_some() {
+                return Err(spec_error(spec, "fixed takes no max"));
+            }
+            Codec::Fixed(FixedCodec::new(size)?)
+        }
+        _ => return Err(spec_error(spec, format!("unknown framing {name:?}"))),
+    };
+    let codec = match codec {
+        Codec::Delimited(c) if discard => Codec::Delimited(
+            DelimitedCodec::builder()
+                .delimiter(c.delimiter())
+                .strip_cr(c.strips_cr())
+                .max_frame_length(c.max_frame_length())
+                .overlong(Overlong::Discard)
+                .build()?,
+        ),
+        c => c,
+    };
+    match max {
+        Some(m) => codec.with_max_frame_length(m),
+        None => Ok(codec),
     }
 }
 

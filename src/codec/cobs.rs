@@ -43,7 +43,9 @@ pub const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
 /// ```
 /// use sockframe::codec::cobs::max_encoded_len;
 /// assert_eq!(max_encoded_len(0), 2); // 01 00
-/// assert_eq!(max_encoded_len(254), 256);
+/// assert_eq!(max_encoded_len(300), 303); // 300 bytes, 2 code bytes, 00
+/// // 254 non-zero bytes encode to FF, the bytes, 00: 256, within the bound.
+/// assert_eq!(max_encoded_len(254), 257);
 /// ```
 pub const fn max_encoded_len(len: usize) -> usize {
     len.saturating_add(len / 254).saturating_add(2)

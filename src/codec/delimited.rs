@@ -25,10 +25,19 @@
 //! and stays usable: keep calling `decode` with the same bytes (plus new
 //! ones); the decoder skips everything up to and including the next
 //! delimiter and the next frame it returns covers the skipped bytes in its
-//! [`consumed`](Frame::consumed) count. Until that delimiter arrives, the
-//! skipped bytes stay in the caller's buffer (the sans-IO contract lets a
-//! decoder consume bytes only through a frame), so memory in discard mode is
-//! bounded by the caller's buffer cap, not by `max`.
+//! [`consumed`](Frame::consumed) count. The sans-IO contract lets a decoder
+//! consume bytes only through a frame, so to keep memory bounded by `max`
+//! while the rest of an overlong line streams in, call
+//! [`take_discarded`](DelimitedCodec::take_discarded) after `decode` returns
+//! need-more or the error, and drop that many bytes from the front of the
+//! buffer (the tokio-util impls do this for you). A caller that never calls
+//! it still gets correct frames, but holds the skipped bytes until the
+//! delimiter arrives.
+//!
+//! # End of stream
+//! An unterminated last line is [`DecodeError::Truncated`] at
+//! [`decode_eof`](Decoder::decode_eof), as for every framing here
+//! (tokio-util's `LinesCodec` returns it as a final line instead).
 //!
 //! # Work
 //! The search resumes where the previous call stopped: feeding `n` bytes
@@ -264,6 +273,30 @@ impl DelimitedCodec {
         self.delimiter() == b"\n" && self.strip_cr
     }
 
+    /// In [`Overlong::Discard`] mode: how many bytes at the front of the
+    /// buffer belong to a discarded overlong line and can be dropped now.
+    /// The caller **must** drop exactly that many bytes before the next
+    /// `decode`; the decoder has already forgotten them. Returns 0 otherwise.
+    ///
+    /// ```
+    /// use sockframe::{DecodeError, Decoder, DelimitedCodec, Overlong};
+    ///
+    /// let mut codec = DelimitedCodec::builder().max_frame_length(4).overlong(Overlong::Discard).build().unwrap();
+    /// let mut buf = b"overlong".to_vec();
+    /// assert_eq!(codec.decode(&mut buf), Err(DecodeError::DelimiterNotFound { max: 4 }));
+    /// let n = codec.take_discarded();
+    /// buf.drain(..n); // memory stays bounded while the line goes on
+    /// buf.extend_from_slice(b" line\nok\n");
+    /// let frame = codec.decode(&mut buf).unwrap().unwrap();
+    /// assert_eq!(frame.payload(&buf), b"ok");
+    /// ```
+    pub fn take_discarded(&mut self) -> usize {
+        let n = if self.discarding { self.next_index } else { self.skip };
+        self.next_index -= n;
+        self.skip = 0;
+        n
+    }
+
     /// Buffer positions examined by the delimiter search since this codec was
     /// made: a measure of the decoder's work, used to test that it is linear.
     #[doc(hidden)]
@@ -316,7 +349,7 @@ impl DelimitedCodec {
         if let [d] = self.delimiter() {
             let d = *d;
             let tail = hay.get(from..)?;
-            let found = tail.iter().position(|&b| b == d);
+            let found = find_byte(d, tail);
             self.examined += found.map_or(tail.len(), |p| p + 1) as u64;
             return found.map(|p| p + from);
         }
@@ -357,6 +390,28 @@ impl DelimitedCodec {
             })
         })
     }
+}
+
+/// The first `needle` in `hay`, eight bytes at a time (safe SWAR).
+#[inline]
+fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO * u64::from(needle);
+    let mut chunks = hay.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else { break };
+        let x = u64::from_le_bytes(word) ^ pattern;
+        // High bit set in each byte of x that is zero; a borrow can also flag
+        // bytes above a zero byte, never below, so the lowest flag is exact.
+        let zeros = x.wrapping_sub(LO) & !x & HI;
+        if zeros != 0 {
+            return Some(base + (zeros.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks.remainder().iter().position(|&b| b == needle).map(|p| base + p)
 }
 
 impl Decoder for DelimitedCodec {
@@ -431,6 +486,19 @@ mod tests {
         assert!(c.envelope(b"ab").is_err());
         assert!(c.envelope(b"xa").is_ok());
         assert!(c.envelope(b"xb").is_ok());
+    }
+
+    #[test]
+    fn find_byte_agrees_with_position() {
+        let hay: alloc::vec::Vec<u8> = (0..200u32).map(|i| (i * 7 % 13) as u8).collect();
+        for needle in 0..=14u8 {
+            for start in 0..20 {
+                let expect = hay[start..].iter().position(|&b| b == needle);
+                assert_eq!(find_byte(needle, &hay[start..]), expect, "{needle} from {start}");
+            }
+        }
+        assert_eq!(find_byte(1, &[0, 1, 1, 1, 1, 1, 1, 1, 1]), Some(1));
+        assert_eq!(find_byte(0x80, &[0x7f, 0x00, 0x81, 0x80]), Some(3));
     }
 
     #[test]

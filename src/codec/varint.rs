@@ -186,22 +186,32 @@ impl Decoder for VarintCodec {
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
         let (header, len) = match self.pending {
             Some(p) => p,
-            None => {
-                let Some((declared, header)) = parse_varint(buf, self.allow_overlong)? else {
-                    return Ok(None);
-                };
-                if declared > self.max as u64 {
-                    return Err(DecodeError::FrameTooLarge { declared, max: self.max });
+            // Lengths under 128 take one byte: the common case for small frames.
+            None => match buf.first() {
+                None => return Ok(None),
+                Some(&b) if b < 0x80 => {
+                    let len = usize::from(b);
+                    if len > self.max {
+                        return Err(DecodeError::FrameTooLarge { declared: u64::from(b), max: self.max });
+                    }
+                    (1, len)
                 }
-                // declared <= max <= isize::MAX
-                let p = (header, declared as usize);
-                self.pending = Some(p);
-                p
-            }
+                Some(_) => {
+                    let Some((declared, header)) = parse_varint(buf, self.allow_overlong)? else {
+                        return Ok(None);
+                    };
+                    if declared > self.max as u64 {
+                        return Err(DecodeError::FrameTooLarge { declared, max: self.max });
+                    }
+                    // declared <= max <= isize::MAX
+                    (header, declared as usize)
+                }
+            },
         };
         // header <= 10 and len <= isize::MAX: no overflow.
         let total = header + len;
         if buf.len() < total {
+            self.pending = Some((header, len));
             return Ok(None);
         }
         self.pending = None;
