@@ -142,3 +142,8 @@ pub use error::{TimeoutKind, TransportError};
 pub use tokio_codec::CodecError;
 #[cfg(feature = "std")]
 pub use transport::{Framed, FramedConfig, Recv};
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
