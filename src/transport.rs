@@ -598,14 +598,8 @@ impl<S: Write, C: Encoder> Framed<S, C> {
 
     #[inline]
     fn encode_into_queue(&mut self, payload: &[u8]) -> Result<(), TransportError> {
-        // Borrow the envelope where it was returned: moving it costs a
-        // store-forwarding stall per frame on x86.
-        let env = self.codec.envelope(payload);
-        match &env {
-            Ok(Some(e)) => e.write(payload, self.wq.buffer_mut()),
-            Ok(None) => self.codec.encode(payload, self.wq.buffer_mut())?,
-            Err(e) => return Err(TransportError::Encode(*e)),
-        }
+        // Encoders write nothing on error, so the queue stays as it was.
+        self.codec.encode(payload, self.wq.buffer_mut())?;
         Ok(())
     }
 
