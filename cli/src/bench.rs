@@ -35,6 +35,9 @@ pub(crate) struct BenchArgs {
     /// Round trips for the latency figure.
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     round_trips: u64,
+    /// Throughput runs of each kind (alternated; the median is reported).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    reps: usize,
     /// Use a Unix domain socket instead of TCP.
     #[arg(long)]
     unix: bool,
@@ -163,6 +166,11 @@ fn raw_throughput(args: &BenchArgs, dir: &std::path::Path, frames: u64) -> Resul
     Ok(start.elapsed().as_secs_f64())
 }
 
+fn median(runs: &mut [f64]) -> f64 {
+    runs.sort_by(f64::total_cmp);
+    runs.get(runs.len() / 2).copied().unwrap_or(0.0)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -265,14 +273,25 @@ fn point_to_point(args: &BenchArgs, dir: &std::path::Path) -> Result<(), CliErro
         .frames
         .unwrap_or_else(|| ((64u64 << 20) / (args.size as u64 + 4).max(1)).clamp(20_000, 1_000_000));
     let transport = if args.unix { "unix" } else { "tcp" };
-    let framed_secs = framed_throughput(args, dir, frames)?;
-    let raw_secs = raw_throughput(args, dir, frames)?;
+    // Alternate the two, several times, and keep each one's median: loopback
+    // throughput on a small machine drifts between runs.
+    let mut framed_runs = Vec::new();
+    let mut raw_runs = Vec::new();
+    for _ in 0..args.reps.max(1) {
+        raw_runs.push(raw_throughput(args, dir, frames)?);
+        framed_runs.push(framed_throughput(args, dir, frames)?);
+    }
+    let framed_secs = median(&mut framed_runs);
+    let raw_secs = median(&mut raw_runs);
     let framed_rtt = framed_latency(args, dir)?;
     let raw_rtt = raw_latency(args, dir)?;
     let mb = (frames * args.size as u64) as f64 / (1 << 20) as f64;
     println!(
-        "sockframe bench: codec {}, {} B frames, {transport}, {frames} frames, {} round trips",
-        args.codec, args.size, args.round_trips
+        "sockframe bench: codec {}, {} B frames, {transport}, {frames} frames (median of {} runs), {} round trips",
+        args.codec,
+        args.size,
+        args.reps.max(1),
+        args.round_trips
     );
     println!("| path | frames/s | MiB/s | rtt p50 µs | rtt p99 µs |");
     println!("|---|---:|---:|---:|---:|");

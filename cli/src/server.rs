@@ -124,7 +124,10 @@ impl<W: Write> Server<'_, W> {
 
 /// Serves until `--count` frames have been received and answered (or forever).
 pub(crate) fn run(addr: &Addr, opts: &Options) -> Result<(), CliError> {
+    // Many connections, mostly small frames: start each receive buffer small
+    // (it grows with a large frame and shrinks back afterwards).
     let config = FramedConfig::new()
+        .recv_initial(4096)
         .frame_deadline(opts.frame_timeout)
         .idle_timeout(opts.idle_timeout)
         .recv_cap(opts.codec.max_frame_length().saturating_add(64 * 1024))
