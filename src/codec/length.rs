@@ -439,6 +439,8 @@ impl Encoder for LengthCodec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
+    use alloc::vec::Vec;
 
     fn decode_all(codec: &mut LengthCodec, wire: &[u8]) -> Result<Vec<Vec<u8>>, DecodeError> {
         let mut buf = BytesMut::from(wire);
