@@ -172,10 +172,14 @@ fn seconds(secs: f64, what: &str) -> Result<Duration, CliError> {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            // Help and version go to stdout with status 0; usage errors exit 2.
+        Err(e) if !e.use_stderr() => {
+            // --help and --version: stdout, status 0.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("sockframe: {}", one_line(&e.to_string()));
+            return ExitCode::from(2);
         }
     };
     match run(cli.command) {
@@ -189,6 +193,16 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// clap's message up to its usage section, on one line: errors are one line
+/// on stderr.
+fn one_line(rendered: &str) -> String {
+    let text = rendered.trim_start().strip_prefix("error: ").unwrap_or(rendered);
+    let head = text.split("\n\n").next().unwrap_or(text);
+    let mut line = head.split_whitespace().collect::<Vec<_>>().join(" ");
+    line.push_str(" (see --help)");
+    line
 }
 
 fn run(command: Command) -> Result<(), CliError> {

@@ -311,6 +311,7 @@ fn usage_errors_exit_2_and_runtime_errors_exit_1() {
         let out = sockframe(args, b"");
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
         assert!(!text(&out.stderr).contains("panicked"), "{args:?}");
+        assert_eq!(text(&out.stderr).lines().count(), 1, "{args:?}: one line: {}", text(&out.stderr));
     }
     let err = text(&sockframe(&["decode", "--codec", "json"], b"").stderr);
     assert!(err.contains("valid forms"), "{err}");
