@@ -7,8 +7,9 @@
 //! ```
 //!
 //! A plain `harness = false` program (not criterion): every variant is an
-//! end-to-end transfer over loopback between two threads, repeated `REPS`
-//! times; the median is reported, with ratios against the baselines.
+//! end-to-end transfer over loopback between two threads. The variants being
+//! compared run in turn, `REPS` rounds, so drift in the machine's speed hits
+//! them alike; each one's median is reported, with ratios to the baselines.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -42,26 +43,35 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-/// Runs `send` and `recv` on two threads over a fresh pair, `REPS` times;
-/// returns the median wall time.
-fn transfer<S, P, F, G>(pair: P, send: F, recv: G) -> Duration
+/// Runs `send` and `recv` once on two threads over a fresh pair; returns the
+/// wall time.
+fn once<S, P, F, G>(pair: &P, send: F, recv: G) -> Duration
 where
     S: Send + 'static,
     P: Fn() -> (S, S),
     F: Fn(S) + Send + Sync + Copy + 'static,
     G: Fn(S) -> usize + Send + Sync + Copy + 'static,
 {
-    let mut times = Vec::new();
+    let (a, b) = pair();
+    let start = Instant::now();
+    let rx = thread::spawn(move || recv(b));
+    send(a);
+    let n = rx.join().unwrap();
+    let t = start.elapsed();
+    assert!(n > 0);
+    t
+}
+
+/// Runs every variant once per round, `REPS` rounds, so that drift in the
+/// machine's speed hits all variants alike; returns each one's median.
+fn rounds<const N: usize>(mut variants: [&mut dyn FnMut() -> Duration; N]) -> [Duration; N] {
+    let mut times: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::new());
     for _ in 0..REPS {
-        let (a, b) = pair();
-        let start = Instant::now();
-        let rx = thread::spawn(move || recv(b));
-        send(a);
-        let n = rx.join().unwrap();
-        times.push(start.elapsed());
-        assert!(n > 0);
+        for (v, t) in variants.iter_mut().zip(times.iter_mut()) {
+            t.push(v());
+        }
     }
-    median(times)
+    times.map(median)
 }
 
 fn frame_bytes(payload: &[u8]) -> Vec<u8> {
@@ -113,72 +123,81 @@ fn small_frames(n: usize) {
     one[..4].copy_from_slice(&(SMALL as u32).to_be_bytes());
     println!("## {n} frames of {SMALL} B over loopback TCP (median of {REPS})");
 
-    let sf = transfer(
-        tcp_pair,
-        move |s| {
-            let mut f = Framed::new(s, LengthCodec::new());
-            for _ in 0..n {
-                f.send(&payload).unwrap();
-            }
-            f.flush().unwrap();
-        },
-        sockframe_recv,
-    );
-    let a = transfer(
-        tcp_pair,
-        move |mut s: TcpStream| {
-            for _ in 0..n {
-                s.write_all(&one).unwrap();
-            }
-        },
-        hand_recv,
-    );
-    let b = transfer(
-        tcp_pair,
-        move |mut s: TcpStream| {
-            let mut batch = Vec::with_capacity(64 * 1024);
-            for _ in 0..n {
-                if batch.len() + 4 + SMALL > 64 * 1024 {
-                    s.write_all(&batch).unwrap();
-                    batch.clear();
-                }
-                batch.extend_from_slice(&(SMALL as u32).to_be_bytes());
-                batch.extend_from_slice(&payload);
-            }
-            s.write_all(&batch).unwrap();
-        },
-        hand_recv,
-    );
-    let c = transfer(
-        tcp_pair,
-        move |s: TcpStream| {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async move {
-                s.set_nonblocking(true).unwrap();
-                let s = tokio::net::TcpStream::from_std(s).unwrap();
-                let mut w = FramedWrite::new(s, LengthDelimitedCodec::new());
-                let payload = Bytes::from_static(&[0x5a; SMALL]);
+    let mut sf = || {
+        once(
+            &tcp_pair,
+            move |s| {
+                let mut f = Framed::new(s, LengthCodec::new());
                 for _ in 0..n {
-                    w.feed(payload.clone()).await.unwrap();
+                    f.send(&payload).unwrap();
                 }
-                SinkExt::<Bytes>::flush(&mut w).await.unwrap();
-            });
-        },
-        |s: TcpStream| {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async move {
-                s.set_nonblocking(true).unwrap();
-                let s = tokio::net::TcpStream::from_std(s).unwrap();
-                let mut r = FramedRead::new(s, LengthDelimitedCodec::new());
-                let mut frames = 0;
-                while let Some(f) = r.next().await {
-                    std::hint::black_box(f.unwrap().len());
-                    frames += 1;
+                f.flush().unwrap();
+            },
+            sockframe_recv,
+        )
+    };
+    let mut a = || {
+        once(
+            &tcp_pair,
+            move |mut s: TcpStream| {
+                for _ in 0..n {
+                    s.write_all(&one).unwrap();
                 }
-                frames
-            })
-        },
-    );
+            },
+            hand_recv,
+        )
+    };
+    let mut b = || {
+        once(
+            &tcp_pair,
+            move |mut s: TcpStream| {
+                let mut batch = Vec::with_capacity(64 * 1024);
+                for _ in 0..n {
+                    if batch.len() + 4 + SMALL > 64 * 1024 {
+                        s.write_all(&batch).unwrap();
+                        batch.clear();
+                    }
+                    batch.extend_from_slice(&(SMALL as u32).to_be_bytes());
+                    batch.extend_from_slice(&payload);
+                }
+                s.write_all(&batch).unwrap();
+            },
+            hand_recv,
+        )
+    };
+    let mut c = || {
+        once(
+            &tcp_pair,
+            move |s: TcpStream| {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async move {
+                    s.set_nonblocking(true).unwrap();
+                    let s = tokio::net::TcpStream::from_std(s).unwrap();
+                    let mut w = FramedWrite::new(s, LengthDelimitedCodec::new());
+                    let payload = Bytes::from_static(&[0x5a; SMALL]);
+                    for _ in 0..n {
+                        w.feed(payload.clone()).await.unwrap();
+                    }
+                    SinkExt::<Bytes>::flush(&mut w).await.unwrap();
+                });
+            },
+            |s: TcpStream| {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async move {
+                    s.set_nonblocking(true).unwrap();
+                    let s = tokio::net::TcpStream::from_std(s).unwrap();
+                    let mut r = FramedRead::new(s, LengthDelimitedCodec::new());
+                    let mut frames = 0;
+                    while let Some(f) = r.next().await {
+                        std::hint::black_box(f.unwrap().len());
+                        frames += 1;
+                    }
+                    frames
+                })
+            },
+        )
+    };
+    let [sf, a, b, c] = rounds([&mut sf, &mut a, &mut b, &mut c]);
     let rate = |d: Duration| n as f64 / d.as_secs_f64() / 1e6;
     println!("sockframe Framed send/recv_with  {:>8.1} ms  {:>6.2} M frames/s", ms(sf), rate(sf));
     println!("(a) write_all per frame          {:>8.1} ms  {:>6.2} M frames/s", ms(a), rate(a));
@@ -281,38 +300,43 @@ where
     const BULK: usize = 64 * 1024;
     let bytes = frames * BULK;
     println!("## bulk {frames} frames of 64 KiB over {label}");
-    let sf = transfer(
-        pair,
-        move |s: S| {
-            let payload = vec![0xa5u8; BULK];
-            let mut f = Framed::new(s, LengthCodec::new());
-            for _ in 0..frames {
-                f.send(&payload).unwrap();
-            }
-            f.flush().unwrap();
-        },
-        sockframe_recv,
-    );
-    let raw = transfer(
-        pair,
-        move |mut s: S| {
-            let chunk = vec![0xa5u8; BULK];
-            for _ in 0..frames {
-                s.write_all(&chunk).unwrap();
-            }
-        },
-        |mut s: S| {
-            let mut buf = vec![0u8; 128 * 1024];
-            let mut total = 0usize;
-            loop {
-                let n = s.read(&mut buf).unwrap();
-                if n == 0 {
-                    return total;
+    let mut sf = || {
+        once(
+            &pair,
+            move |s: S| {
+                let payload = vec![0xa5u8; BULK];
+                let mut f = Framed::new(s, LengthCodec::new());
+                for _ in 0..frames {
+                    f.send(&payload).unwrap();
                 }
-                total += n;
-            }
-        },
-    );
+                f.flush().unwrap();
+            },
+            sockframe_recv,
+        )
+    };
+    let mut raw = || {
+        once(
+            &pair,
+            move |mut s: S| {
+                let chunk = vec![0xa5u8; BULK];
+                for _ in 0..frames {
+                    s.write_all(&chunk).unwrap();
+                }
+            },
+            |mut s: S| {
+                let mut buf = vec![0u8; 128 * 1024];
+                let mut total = 0usize;
+                loop {
+                    let n = s.read(&mut buf).unwrap();
+                    if n == 0 {
+                        return total;
+                    }
+                    total += n;
+                }
+            },
+        )
+    };
+    let [sf, raw] = rounds([&mut sf, &mut raw]);
     let gbps = |d: Duration| bytes as f64 / d.as_secs_f64() / 1e9;
     println!("sockframe Framed (vectored send, recv_with) {:>7.2} GB/s", gbps(sf));
     println!("raw std write_all/read 64 KiB               {:>7.2} GB/s", gbps(raw));
