@@ -94,6 +94,26 @@ fn payload(codec: &Codec, size: usize) -> Result<Vec<u8>, CliError> {
     Ok(vec![b'x'; size])
 }
 
+fn framed(stream: Stream, codec: Codec, cfg: FramedConfig) -> Result<Framed<Stream, Codec>, CliError> {
+    Framed::with_config(stream, codec, cfg).map_err(|e| CliError::Runtime(e.to_string()))
+}
+
+/// One echo round trip; waits for every byte back (raw framing may deliver
+/// the echo in pieces).
+fn round_trip(framed: &mut Framed<Stream, Codec>, body: &[u8]) -> Result<Duration, CliError> {
+    let t = Instant::now();
+    framed.send(body)?;
+    framed.flush()?;
+    let mut got = 0;
+    while got < body.len().max(1) {
+        match framed.recv_with(|p| p.len())? {
+            Some(n) => got += n,
+            None => return Err(CliError::Runtime("echo server closed".into())),
+        }
+    }
+    Ok(t.elapsed())
+}
+
 fn join<T>(h: thread::JoinHandle<Result<T, CliError>>) -> Result<T, CliError> {
     h.join().map_err(|_| CliError::Runtime("bench thread panicked".into()))?
 }
@@ -108,8 +128,7 @@ fn framed_throughput(args: &BenchArgs, dir: &std::path::Path, frames: u64) -> Re
     let bar = progress(frames, "sockframe throughput");
     let rx = thread::spawn(move || -> Result<u64, CliError> {
         server.set_timeouts(Some(Duration::from_secs(30)))?;
-        let mut framed =
-            Framed::with_config(server, c2, cfg).map_err(|e| CliError::Runtime(e.to_string()))?;
+        let mut framed = framed(server, c2, cfg)?;
         let mut bytes = 0u64;
         while let Some(n) = framed.recv_with(|p| p.len())? {
             bytes += n as u64;
@@ -117,7 +136,7 @@ fn framed_throughput(args: &BenchArgs, dir: &std::path::Path, frames: u64) -> Re
         Ok(bytes)
     });
     let start = Instant::now();
-    let mut framed = Framed::with_config(client, c1, cfg).map_err(|e| CliError::Runtime(e.to_string()))?;
+    let mut framed = framed(client, c1, cfg)?;
     for i in 0..frames {
         framed.send(&body)?;
         if i % 4096 == 0 {
@@ -183,13 +202,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn framed_latency(args: &BenchArgs, dir: &std::path::Path) -> Result<Vec<Duration>, CliError> {
     let (client, server) = pair(args.unix, dir)?;
     let body = payload(&args.codec, args.size)?;
-    let size = args.size;
     let (c1, c2) = (args.codec.clone(), args.codec.clone());
     let cfg = config(&args.codec)?;
     let echo = thread::spawn(move || -> Result<(), CliError> {
         server.set_timeouts(Some(Duration::from_secs(30)))?;
-        let mut framed =
-            Framed::with_config(server, c2, cfg).map_err(|e| CliError::Runtime(e.to_string()))?;
+        let mut framed = framed(server, c2, cfg)?;
         while let Some(frame) = framed.recv()? {
             framed.send(&frame)?;
             framed.flush()?;
@@ -197,22 +214,11 @@ fn framed_latency(args: &BenchArgs, dir: &std::path::Path) -> Result<Vec<Duratio
         Ok(())
     });
     client.set_timeouts(Some(Duration::from_secs(30)))?;
-    let mut framed = Framed::with_config(client, c1, cfg).map_err(|e| CliError::Runtime(e.to_string()))?;
+    let mut framed = framed(client, c1, cfg)?;
     let bar = progress(args.round_trips, "sockframe round trips");
     let mut samples = Vec::with_capacity(args.round_trips as usize);
     for i in 0..args.round_trips {
-        let t = Instant::now();
-        framed.send(&body)?;
-        framed.flush()?;
-        // Raw framing may deliver the echo in pieces: wait for all of it.
-        let mut got = 0;
-        while got < size.max(1) {
-            match framed.recv_with(|p| p.len())? {
-                Some(n) => got += n,
-                None => return Err(CliError::Runtime("echo server closed".into())),
-            }
-        }
-        samples.push(t.elapsed());
+        samples.push(round_trip(&mut framed, &body)?);
         if i % 256 == 0 {
             bar.set_position(i);
         }
@@ -295,20 +301,17 @@ fn point_to_point(args: &BenchArgs, dir: &std::path::Path) -> Result<(), CliErro
     );
     println!("| path | frames/s | MiB/s | rtt p50 µs | rtt p99 µs |");
     println!("|---|---:|---:|---:|---:|");
-    println!(
-        "| sockframe Framed | {:.0} | {:.1} | {:.1} | {:.1} |",
-        frames as f64 / framed_secs,
-        mb / framed_secs,
-        us(percentile(&framed_rtt, 0.5)),
-        us(percentile(&framed_rtt, 0.99))
-    );
-    println!(
-        "| raw std::net (same bytes, unframed) | {:.0} | {:.1} | {:.1} | {:.1} |",
-        frames as f64 / raw_secs,
-        mb / raw_secs,
-        us(percentile(&raw_rtt, 0.5)),
-        us(percentile(&raw_rtt, 0.99))
-    );
+    let row = |label: &str, secs: f64, rtt: &[Duration]| {
+        println!(
+            "| {label} | {:.0} | {:.1} | {:.1} | {:.1} |",
+            frames as f64 / secs,
+            mb / secs,
+            us(percentile(rtt, 0.5)),
+            us(percentile(rtt, 0.99))
+        );
+    };
+    row("sockframe Framed", framed_secs, &framed_rtt);
+    row("raw std::net (same bytes, unframed)", raw_secs, &raw_rtt);
     println!(
         "| ratio sockframe / raw | {:.2}× throughput | | {:.2}× p50 | {:.2}× p99 |",
         raw_secs / framed_secs,
@@ -377,21 +380,10 @@ fn event_loop(args: &BenchArgs, clients: usize) -> Result<(), CliError> {
             move || -> Result<Vec<Duration>, CliError> {
                 let stream = addr.connect(Duration::from_secs(30))?;
                 stream.set_timeouts(Some(Duration::from_secs(30)))?;
-                let mut framed =
-                    Framed::with_config(stream, codec, cfg).map_err(|e| CliError::Runtime(e.to_string()))?;
+                let mut framed = framed(stream, codec, cfg)?;
                 let mut samples = Vec::with_capacity(per as usize);
                 for _ in 0..per {
-                    let t = Instant::now();
-                    framed.send(&body)?;
-                    framed.flush()?;
-                    let mut got = 0;
-                    while got < body.len().max(1) {
-                        match framed.recv_with(|p| p.len())? {
-                            Some(n) => got += n,
-                            None => return Err(CliError::Runtime("server closed".into())),
-                        }
-                    }
-                    samples.push(t.elapsed());
+                    samples.push(round_trip(&mut framed, &body)?);
                     done.fetch_add(1, Ordering::Relaxed);
                 }
                 framed.close_write()?;
