@@ -8,8 +8,14 @@
 //!
 //! A plain `harness = false` program (not criterion): every variant is an
 //! end-to-end transfer over loopback between two threads. The variants being
-//! compared run in turn, `REPS` rounds, so drift in the machine's speed hits
-//! them alike; each one's median is reported, with ratios to the baselines.
+//! compared run in turn, `rounds` rounds, each round starting at a different
+//! variant, so drift in the machine's speed and the order hit them alike.
+//! Each variant's median is reported, and every ratio is the median of the
+//! per-round ratios (with their spread), which cancels most of the
+//! run-to-run noise of a 2-vCPU VM. On Linux the CPU time each side's thread
+//! used (`/proc/thread-self/schedstat`) is printed too.
+//!
+//! `SOCKFRAME_BENCH_ONLY=small|pingpong|bulk` runs one section.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -23,6 +29,9 @@ use sockframe::{Framed, LengthCodec};
 use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
 
 const REPS: usize = 5;
+/// Rounds for the throughput sections: many short transfers give a more
+/// stable median than a few long ones.
+const ROUNDS: usize = 15;
 const SMALL: usize = 64;
 
 fn quick() -> bool {
@@ -43,9 +52,30 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-/// Runs `send` and `recv` once on two threads over a fresh pair; returns the
-/// wall time.
-fn once<S, P, F, G>(pair: &P, send: F, recv: G) -> Duration
+/// One end-to-end transfer: wall time, and CPU time of the sending and the
+/// receiving thread (zero where the OS does not report it).
+#[derive(Clone, Copy, Debug, Default)]
+struct Sample {
+    wall: Duration,
+    send_cpu: Duration,
+    recv_cpu: Duration,
+}
+
+/// CPU time the calling thread has used so far (Linux; `None` elsewhere).
+fn thread_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(Duration::from_nanos(s.split_whitespace().next()?.parse().ok()?))
+}
+
+fn cpu_since(start: Option<Duration>) -> Duration {
+    match (start, thread_cpu()) {
+        (Some(a), Some(b)) => b.saturating_sub(a),
+        _ => Duration::ZERO,
+    }
+}
+
+/// Runs `send` and `recv` once on two threads over a fresh pair.
+fn once<S, P, F, G>(pair: &P, send: F, recv: G) -> Sample
 where
     S: Send + 'static,
     P: Fn() -> (S, S),
@@ -54,24 +84,62 @@ where
 {
     let (a, b) = pair();
     let start = Instant::now();
-    let rx = thread::spawn(move || recv(b));
+    let rx = thread::spawn(move || {
+        let c = thread_cpu();
+        let n = recv(b);
+        (n, cpu_since(c))
+    });
+    let c = thread_cpu();
     send(a);
-    let n = rx.join().unwrap();
-    let t = start.elapsed();
+    let send_cpu = cpu_since(c);
+    let (n, recv_cpu) = rx.join().unwrap();
+    let wall = start.elapsed();
     assert!(n > 0);
-    t
+    Sample { wall, send_cpu, recv_cpu }
 }
 
-/// Runs every variant once per round, `REPS` rounds, so that drift in the
-/// machine's speed hits all variants alike; returns each one's median.
-fn rounds<const N: usize>(mut variants: [&mut dyn FnMut() -> Duration; N]) -> [Duration; N] {
-    let mut times: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::new());
-    for _ in 0..REPS {
-        for (v, t) in variants.iter_mut().zip(times.iter_mut()) {
-            t.push(v());
+/// Runs every variant once per round, `n` rounds; round `r` starts at
+/// variant `r % N`. Returns every sample, `[variant][round]`.
+fn rounds<const N: usize>(n: usize, variants: [&mut dyn FnMut() -> Sample; N]) -> [Vec<Sample>; N] {
+    let mut out: [Vec<Sample>; N] = std::array::from_fn(|_| Vec::with_capacity(n));
+    for r in 0..n {
+        for k in 0..N {
+            let i = (r + k) % N;
+            let sample = variants[i]();
+            out[i].push(sample);
         }
     }
-    times.map(median)
+    out
+}
+
+/// Median wall time of a variant's samples.
+fn wall(v: &[Sample]) -> Duration {
+    median(v.iter().map(|s| s.wall).collect())
+}
+
+/// `"send X ms, recv Y ms"`: median CPU time of each side, if known.
+fn cpu(v: &[Sample]) -> String {
+    let s = median(v.iter().map(|s| s.send_cpu).collect());
+    let r = median(v.iter().map(|s| s.recv_cpu).collect());
+    if s.is_zero() && r.is_zero() {
+        return String::new();
+    }
+    format!("  cpu: send {:>6.1} ms, recv {:>6.1} ms", ms(s), ms(r))
+}
+
+/// Throughput of `ours` relative to `base`: the median over rounds of
+/// `base.wall / ours.wall`, with the lower and upper quartile.
+fn ratio(ours: &[Sample], base: &[Sample]) -> (f64, f64, f64) {
+    let mut r: Vec<f64> =
+        ours.iter().zip(base).map(|(o, b)| b.wall.as_secs_f64() / o.wall.as_secs_f64()).collect();
+    r.sort_by(f64::total_cmp);
+    let q = |p: f64| r[((r.len() - 1) as f64 * p).round() as usize];
+    (q(0.5), q(0.25), q(0.75))
+}
+
+fn show_ratio(label: &str, ours: &[Sample], base: &[Sample], target: &str) {
+    let (m, lo, hi) = ratio(ours, base);
+    println!("ratio {label}: {m:.2}x (quartiles of the per-round ratios {lo:.2}-{hi:.2}) {target}");
 }
 
 fn frame_bytes(payload: &[u8]) -> Vec<u8> {
@@ -121,7 +189,7 @@ fn small_frames(n: usize) {
     let payload = [0x5au8; SMALL];
     let mut one = [0x5au8; 4 + SMALL];
     one[..4].copy_from_slice(&(SMALL as u32).to_be_bytes());
-    println!("## {n} frames of {SMALL} B over loopback TCP (median of {REPS})");
+    println!("## {n} frames of {SMALL} B over loopback TCP, TCP_NODELAY (medians of {ROUNDS} rounds)");
 
     let mut sf = || {
         once(
@@ -197,18 +265,20 @@ fn small_frames(n: usize) {
             },
         )
     };
-    let [sf, a, b, c] = rounds([&mut sf, &mut a, &mut b, &mut c]);
-    let rate = |d: Duration| n as f64 / d.as_secs_f64() / 1e6;
-    println!("sockframe Framed send/recv_with  {:>8.1} ms  {:>6.2} M frames/s", ms(sf), rate(sf));
-    println!("(a) write_all per frame          {:>8.1} ms  {:>6.2} M frames/s", ms(a), rate(a));
-    println!("(b) hand-batched 64 KiB writes   {:>8.1} ms  {:>6.2} M frames/s", ms(b), rate(b));
-    println!("(c) tokio-util Framed, 2 x current-thread rt {:>8.1} ms  {:>6.2} M frames/s", ms(c), rate(c));
-    println!(
-        "ratios (throughput, sockframe / baseline): vs (a) {:.2}x, vs (b) {:.2}x [target >= 0.9], vs (c) {:.2}x [target >= 1.5]",
-        secs(a) / secs(sf),
-        secs(b) / secs(sf),
-        secs(c) / secs(sf)
-    );
+    // (a) is two orders of magnitude slower and no target: three runs.
+    let [a] = rounds(3, [&mut a]);
+    let [sf, b, c] = rounds(ROUNDS, [&mut sf, &mut b, &mut c]);
+    let rate = |v: &[Sample]| n as f64 / wall(v).as_secs_f64() / 1e6;
+    let row = |name: &str, v: &[Sample]| {
+        println!("{name:<44} {:>8.1} ms {:>7.2} M frames/s{}", ms(wall(v)), rate(v), cpu(v));
+    };
+    row("sockframe Framed send/recv_with", &sf);
+    row("(a) write_all per frame (3 runs)", &a);
+    row("(b) hand-batched 64 KiB writes", &b);
+    row("(c) tokio-util Framed, 2 x current-thread rt", &c);
+    println!("ratio vs (a): {:.0}x", secs(wall(&a)) / secs(wall(&sf)));
+    show_ratio("vs (b)", &sf, &b, "[target >= 0.9]");
+    show_ratio("vs (c)", &sf, &c, "[target >= 1.5]");
 }
 
 fn ms(d: Duration) -> f64 {
@@ -299,7 +369,7 @@ where
 {
     const BULK: usize = 64 * 1024;
     let bytes = frames * BULK;
-    println!("## bulk {frames} frames of 64 KiB over {label}");
+    println!("## bulk {frames} frames of 64 KiB over {label} (medians of {ROUNDS} rounds)");
     let mut sf = || {
         once(
             &pair,
@@ -314,40 +384,57 @@ where
             sockframe_recv,
         )
     };
-    let mut raw = || {
-        once(
-            &pair,
-            move |mut s: S| {
-                let chunk = vec![0xa5u8; BULK];
-                for _ in 0..frames {
-                    s.write_all(&chunk).unwrap();
-                }
-            },
-            |mut s: S| {
-                let mut buf = vec![0u8; 128 * 1024];
-                let mut total = 0usize;
-                loop {
-                    let n = s.read(&mut buf).unwrap();
-                    if n == 0 {
-                        return total;
-                    }
-                    total += n;
-                }
-            },
-        )
-    };
-    let [sf, raw] = rounds([&mut sf, &mut raw]);
-    let gbps = |d: Duration| bytes as f64 / d.as_secs_f64() / 1e9;
-    println!("sockframe Framed (vectored send, recv_with) {:>7.2} GB/s", gbps(sf));
-    println!("raw std write_all/read 64 KiB               {:>7.2} GB/s", gbps(raw));
-    println!("ratio sockframe / raw: {:.2}x [target >= 0.9]", secs(raw) / secs(sf));
+    // Two raw receivers: one read per 128 KiB buffer, and per 64 KiB buffer
+    // (smaller reads measured faster over loopback TCP).
+    let mut raw128 = || once(&pair, raw_send::<S, BULK>(frames), raw_recv::<S, { 128 * 1024 }>);
+    let mut raw64 = || once(&pair, raw_send::<S, BULK>(frames), raw_recv::<S, { 64 * 1024 }>);
+    let [sf, raw128, raw64] = rounds(ROUNDS, [&mut sf, &mut raw128, &mut raw64]);
+    let gbps = |v: &[Sample]| bytes as f64 / wall(v).as_secs_f64() / 1e9;
+    println!("sockframe Framed (vectored send, recv_with) {:>7.2} GB/s{}", gbps(&sf), cpu(&sf));
+    println!("raw write_all 64 KiB / read 128 KiB         {:>7.2} GB/s{}", gbps(&raw128), cpu(&raw128));
+    println!("raw write_all 64 KiB / read 64 KiB          {:>7.2} GB/s{}", gbps(&raw64), cpu(&raw64));
+    show_ratio("sockframe / raw (128 KiB reads)", &sf, &raw128, "[target >= 0.9]");
+    show_ratio("sockframe / raw (64 KiB reads)", &sf, &raw64, "[target >= 0.9]");
+}
+
+/// A raw sender: `frames` writes of `SIZE` bytes.
+fn raw_send<S: Write, const SIZE: usize>(frames: usize) -> impl Fn(S) + Send + Sync + Copy + 'static {
+    move |mut s: S| {
+        let chunk = vec![0xa5u8; SIZE];
+        for _ in 0..frames {
+            s.write_all(&chunk).unwrap();
+        }
+    }
+}
+
+/// A raw receiver: reads into a `SIZE`-byte buffer until EOF; returns the
+/// byte count.
+fn raw_recv<S: Read, const SIZE: usize>(mut s: S) -> usize {
+    let mut buf = vec![0u8; SIZE];
+    let mut total = 0usize;
+    loop {
+        let n = s.read(&mut buf).unwrap();
+        if n == 0 {
+            return total;
+        }
+        total += n;
+    }
 }
 
 fn main() {
     // `cargo bench` passes `--bench`; ignore arguments.
     let q = quick();
-    small_frames(if q { 50_000 } else { 1_000_000 });
-    ping_pong(if q { 1_000 } else { 10_000 });
-    bulk("TCP", tcp_pair, if q { 1_000 } else { 16_384 });
-    bulk("Unix sockets", || UnixStream::pair().unwrap(), if q { 1_000 } else { 16_384 });
+    let only = std::env::var("SOCKFRAME_BENCH_ONLY").ok();
+    let run = |section: &str| only.as_deref().map_or(true, |o| o == section);
+    if run("small") {
+        small_frames(if q { 50_000 } else { 1_000_000 });
+    }
+    if run("pingpong") {
+        ping_pong(if q { 1_000 } else { 10_000 });
+    }
+    if run("bulk") {
+        let frames = if q { 256 } else { 4096 };
+        bulk("TCP, TCP_NODELAY", tcp_pair, frames);
+        bulk("Unix sockets", || UnixStream::pair().unwrap(), frames);
+    }
 }

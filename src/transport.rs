@@ -96,7 +96,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use crate::buffer::{ReadOutcome, RecvBuf, SendQueue};
-use crate::codec::{Decoder, Encoder, Envelope};
+use crate::codec::{Decoder, Encoder, Envelope, Frame};
 use crate::error::{ConfigError, TimeoutKind, TransportError};
 use crate::net::HalfClose;
 
@@ -111,6 +111,9 @@ use crate::net::HalfClose;
 /// | [`vectored_min`](Self::vectored_min) | 8 KiB | payloads this large are sent by [`Framed::send`] with one vectored write, uncopied |
 /// | [`frame_deadline`](Self::frame_deadline) | 30 s | a frame must complete this long after its first byte arrived |
 /// | [`idle_timeout`](Self::idle_timeout) | 300 s | longest silence at a frame boundary |
+///
+/// Whatever the buffer's size, one `read` asks for at most 64 KiB: larger
+/// reads measured slower over loopback TCP (see BENCHMARKS.md).
 ///
 /// ```
 /// use std::time::Duration;
@@ -570,20 +573,44 @@ impl<S: Write, C: Encoder> Framed<S, C> {
     /// * Any other error (`Timeout`, `WriteZero`, `Io`) concerns writing
     ///   *after* the frame was queued: do not send it again; call
     ///   [`flush`](Self::flush) to retry.
+    #[inline(always)]
     pub fn send(&mut self, payload: &[u8]) -> Result<(), TransportError> {
         if payload.len() >= self.config.vectored_min {
-            if let Some(env) = self.codec.envelope(payload)? {
-                let len = env
-                    .frame_len(payload.len())
-                    .ok_or(TransportError::Full { queued: self.wq.len(), cap: self.wq.cap() })?;
-                self.make_room(len)?;
-                return self.send_vectored(&env, payload);
-            }
+            return self.send_large(payload);
         }
         // Small frames: encode straight into the queue (no intermediate
-        // envelope), and undo if that went over the cap.
+        // envelope). `write_batch <= send_cap` (checked by `build`), so the
+        // queue can only be over its cap when it is also due for a write.
         let before = self.wq.len();
         self.encode_into_queue(payload)?;
+        if self.wq.len() >= self.config.write_batch {
+            return self.send_batch_full(before, payload);
+        }
+        Ok(())
+    }
+
+    /// [`send`](Self::send)'s path for a payload of `vectored_min` bytes or
+    /// more: one vectored write, or the small-frame path when the codec has
+    /// no envelope.
+    #[inline(never)]
+    fn send_large(&mut self, payload: &[u8]) -> Result<(), TransportError> {
+        if let Some(env) = self.codec.envelope(payload)? {
+            let len = env
+                .frame_len(payload.len())
+                .ok_or(TransportError::Full { queued: self.wq.len(), cap: self.wq.cap() })?;
+            self.make_room(len)?;
+            return self.send_vectored(&env, payload);
+        }
+        let before = self.wq.len();
+        self.encode_into_queue(payload)?;
+        self.send_batch_full(before, payload)
+    }
+
+    /// The queue grew from `before` bytes to at least `write_batch` by
+    /// encoding `payload`: undo and retry if that went over the cap, then
+    /// write the queue out once it holds `write_batch` bytes.
+    #[inline(never)]
+    fn send_batch_full(&mut self, before: usize, payload: &[u8]) -> Result<(), TransportError> {
         if before > 0 && self.wq.len() > self.wq.cap() {
             let len = self.wq.len() - before;
             self.wq.buffer_mut().truncate(before);
@@ -596,7 +623,7 @@ impl<S: Write, C: Encoder> Framed<S, C> {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn encode_into_queue(&mut self, payload: &[u8]) -> Result<(), TransportError> {
         // Encoders write nothing on error, so the queue stays as it was.
         self.codec.encode(payload, self.wq.buffer_mut())?;
@@ -653,28 +680,50 @@ impl<S: Write, C: Encoder> Framed<S, C> {
 }
 
 impl<S: Read + Write, C: Decoder> Framed<S, C> {
+    /// Hands a decoded frame's payload to `f`, then drops the frame from the
+    /// receive buffer.
+    #[inline(always)]
+    fn take_frame<T>(&mut self, frame: Frame, f: impl FnOnce(&[u8]) -> T) -> T {
+        let out = f(frame.payload(self.rbuf.data()));
+        self.rbuf.consume(frame.consumed());
+        self.rbuf.maybe_shrink();
+        // The rest arrived no later than the last read.
+        self.frame_started = if self.rbuf.is_empty() { None } else { Some(self.last_read) };
+        out
+    }
+
+    /// A frame already in the buffer is returned here, inlined into the
+    /// caller's loop; everything else (reads, end of stream, deadlines) is
+    /// [`recv_slow`](Self::recv_slow)'s.
+    #[inline(always)]
     fn recv_inner<T>(
         &mut self,
         blocking: bool,
         f: impl FnOnce(&[u8]) -> T,
     ) -> Result<Recv<T>, TransportError> {
-        loop {
-            let decoded = if self.eof {
-                self.codec.decode_eof(self.rbuf.data_mut())?
-            } else {
-                self.codec.decode(self.rbuf.data_mut())?
-            };
-            if let Some(frame) = decoded {
-                let out = f(frame.payload(self.rbuf.data()));
-                self.rbuf.consume(frame.consumed());
-                self.rbuf.maybe_shrink();
-                // The rest arrived no later than the last read.
-                self.frame_started = if self.rbuf.is_empty() { None } else { Some(self.last_read) };
-                return Ok(Recv::Frame(out));
+        if !self.eof {
+            if let Some(frame) = self.codec.decode(self.rbuf.data_mut())? {
+                return Ok(Recv::Frame(self.take_frame(frame, f)));
             }
+        }
+        self.recv_slow(blocking, f)
+    }
+
+    /// [`recv_inner`](Self::recv_inner) found no whole frame buffered: read
+    /// until one is, or until the end of the stream, a would-block or an error.
+    #[inline(never)]
+    fn recv_slow<T>(
+        &mut self,
+        blocking: bool,
+        f: impl FnOnce(&[u8]) -> T,
+    ) -> Result<Recv<T>, TransportError> {
+        loop {
             if self.eof {
-                // decode_eof found a clean end (a partial frame is an error).
-                return Ok(Recv::End);
+                // A clean end, or Truncated when the stream ended inside a frame.
+                return Ok(match self.codec.decode_eof(self.rbuf.data_mut())? {
+                    Some(frame) => Recv::Frame(self.take_frame(frame, f)),
+                    None => Recv::End,
+                });
             }
             if blocking && !self.wq.is_empty() {
                 // Never wait for a reply to a request still in our queue.
@@ -698,6 +747,7 @@ impl<S: Read + Write, C: Decoder> Framed<S, C> {
                 Ok(ReadOutcome::Eof) => {
                     self.eof = true;
                     self.frame_started = None;
+                    continue;
                 }
                 Ok(ReadOutcome::Full) => return Err(TransportError::RecvBufferFull { cap: self.rbuf.cap() }),
                 Err(e) if is_would_block(e.kind()) => {
@@ -715,6 +765,9 @@ impl<S: Read + Write, C: Decoder> Framed<S, C> {
                     return Err(TransportError::ResetMidFrame { discarded, source: e });
                 }
                 Err(e) => return Err(TransportError::Io(e)),
+            }
+            if let Some(frame) = self.codec.decode(self.rbuf.data_mut())? {
+                return Ok(Recv::Frame(self.take_frame(frame, f)));
             }
         }
     }
@@ -757,6 +810,7 @@ impl<S: Read + Write, C: Decoder> Framed<S, C> {
     ///
     /// # Errors
     /// As [`recv`](Self::recv).
+    #[inline]
     pub fn recv_with<T>(&mut self, f: impl FnOnce(&[u8]) -> T) -> Result<Option<T>, TransportError> {
         match self.recv_inner(true, f)? {
             Recv::Frame(t) => Ok(Some(t)),
