@@ -575,8 +575,8 @@ impl<S: Write, C: Encoder> Framed<S, C> {
     ///   [`flush`](Self::flush) to retry.
     #[inline(always)]
     pub fn send(&mut self, payload: &[u8]) -> Result<(), TransportError> {
-        if payload.len() >= self.config.vectored_min {
-            return self.send_large(payload);
+        if payload.len() >= self.config.vectored_min && self.send_large(payload)? {
+            return Ok(());
         }
         // Small frames: encode straight into the queue (no intermediate
         // envelope). `write_batch <= send_cap` (checked by `build`), so the
@@ -590,20 +590,19 @@ impl<S: Write, C: Encoder> Framed<S, C> {
     }
 
     /// [`send`](Self::send)'s path for a payload of `vectored_min` bytes or
-    /// more: one vectored write, or the small-frame path when the codec has
-    /// no envelope.
+    /// more: one vectored write. `Ok(false)`: the codec has no envelope, and
+    /// the payload takes the small-frame path.
     #[inline(never)]
-    fn send_large(&mut self, payload: &[u8]) -> Result<(), TransportError> {
-        if let Some(env) = self.codec.envelope(payload)? {
-            let len = env
-                .frame_len(payload.len())
-                .ok_or(TransportError::Full { queued: self.wq.len(), cap: self.wq.cap() })?;
-            self.make_room(len)?;
-            return self.send_vectored(&env, payload);
-        }
-        let before = self.wq.len();
-        self.encode_into_queue(payload)?;
-        self.send_batch_full(before, payload)
+    fn send_large(&mut self, payload: &[u8]) -> Result<bool, TransportError> {
+        let Some(env) = self.codec.envelope(payload)? else {
+            return Ok(false);
+        };
+        let len = env
+            .frame_len(payload.len())
+            .ok_or(TransportError::Full { queued: self.wq.len(), cap: self.wq.cap() })?;
+        self.make_room(len)?;
+        self.send_vectored(&env, payload)?;
+        Ok(true)
     }
 
     /// The queue grew from `before` bytes to at least `write_batch` by
