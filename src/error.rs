@@ -156,11 +156,11 @@ pub enum ConfigError {
         reason: &'static str,
     },
     /// A framing spec string (see `Codec`'s `FromStr`) could not be parsed.
-    #[error("invalid framing spec {spec:?}: {reason}; valid forms: {}", crate::codec::any::VALID_FORMS)]
+    #[error("invalid framing spec {spec:?}: {reason}")]
     InvalidSpec {
         /// The spec as given.
         spec: alloc::string::String,
-        /// What is wrong with it.
+        /// What is wrong with it, and the valid forms.
         reason: alloc::string::String,
     },
 }

@@ -119,6 +119,7 @@ pub mod codec;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod limits;
 #[cfg(feature = "std")]
 pub mod net;
 #[cfg(feature = "tokio")]
@@ -134,14 +135,14 @@ pub use codec::length::{Endian, LengthBuilder, LengthCodec};
 pub use codec::netstring::{NetstringBuilder, NetstringCodec};
 pub use codec::raw::{FixedCodec, RawCodec};
 pub use codec::varint::{VarintBuilder, VarintCodec};
-pub use codec::{Decoder, Encoder, Envelope, Frame, Frames};
+pub use codec::{Decoder, Encoder, Envelope, Frame, Frames, SkipReason, SkipStats};
 pub use error::{ConfigError, DecodeError, EncodeError};
 #[cfg(feature = "std")]
 pub use error::{TimeoutKind, TransportError};
 #[cfg(feature = "tokio")]
 pub use tokio_codec::CodecError;
 #[cfg(feature = "std")]
-pub use transport::{Framed, FramedConfig, Recv};
+pub use transport::{Framed, FramedConfig, FramedRead, FramedWrite, Recv};
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -41,6 +41,29 @@ impl HalfClose for std::os::unix::net::UnixStream {
     }
 }
 
+/// A stream whose handle can be duplicated, so that a read half and a
+/// write half can own one each ([`Framed::try_split`](crate::Framed::try_split)).
+pub trait TryClone: Sized {
+    /// Another handle to the same stream.
+    ///
+    /// # Errors
+    /// The OS error.
+    fn try_clone_stream(&self) -> io::Result<Self>;
+}
+
+impl TryClone for TcpStream {
+    fn try_clone_stream(&self) -> io::Result<Self> {
+        self.try_clone()
+    }
+}
+
+#[cfg(unix)]
+impl TryClone for std::os::unix::net::UnixStream {
+    fn try_clone_stream(&self) -> io::Result<Self> {
+        self.try_clone()
+    }
+}
+
 impl<T: HalfClose + ?Sized> HalfClose for &T {
     fn shutdown_write(&self) -> io::Result<()> {
         (**self).shutdown_write()

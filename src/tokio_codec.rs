@@ -27,12 +27,6 @@ use std::io;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::codec::any::Codec;
-use crate::codec::cobs::CobsCodec;
-use crate::codec::delimited::DelimitedCodec;
-use crate::codec::length::LengthCodec;
-use crate::codec::netstring::NetstringCodec;
-use crate::codec::raw::{FixedCodec, RawCodec};
-use crate::codec::varint::VarintCodec;
 use crate::codec::Frame;
 use crate::error::{DecodeError, EncodeError};
 
@@ -61,65 +55,37 @@ impl From<CodecError> for io::Error {
     }
 }
 
-fn split(frame: Option<Frame>, src: &mut BytesMut) -> Option<BytesMut> {
-    let frame = frame?;
-    let mut bytes = src.split_to(frame.consumed());
-    bytes.truncate(frame.payload_range().end);
-    bytes.advance(frame.payload_range().start);
-    Some(bytes)
-}
-
-/// Lets the tokio impls drop the bytes of a discarded overlong line as they
-/// arrive (see [`DelimitedCodec::take_discarded`]).
-trait DropDiscarded {
-    fn drop_discarded(&mut self, _src: &mut BytesMut) {}
-}
-
-impl DropDiscarded for DelimitedCodec {
-    fn drop_discarded(&mut self, src: &mut BytesMut) {
-        let n = self.take_discarded();
-        src.advance(n.min(src.len()));
-    }
-}
-
-impl DropDiscarded for Codec {
-    fn drop_discarded(&mut self, src: &mut BytesMut) {
-        if let Codec::Delimited(d) = self {
-            d.drop_discarded(src);
+/// Splits a decoded frame off `src`; drops skip frames (discarded bytes)
+/// and decodes again, so memory stays bounded in skip mode.
+fn next_frame(
+    src: &mut BytesMut,
+    mut decode: impl FnMut(&mut [u8]) -> Result<Option<Frame>, DecodeError>,
+) -> Result<Option<BytesMut>, CodecError> {
+    loop {
+        let Some(frame) = decode(&mut src[..])? else { return Ok(None) };
+        if frame.is_skip() {
+            src.advance(frame.consumed());
+            continue;
         }
+        let mut bytes = src.split_to(frame.consumed());
+        bytes.truncate(frame.payload_range().end);
+        bytes.advance(frame.payload_range().start);
+        return Ok(Some(bytes));
     }
 }
-
-impl DropDiscarded for LengthCodec {}
-impl DropDiscarded for VarintCodec {}
-impl DropDiscarded for NetstringCodec {}
-impl DropDiscarded for CobsCodec {}
-impl DropDiscarded for RawCodec {}
-impl DropDiscarded for FixedCodec {}
 
 macro_rules! tokio_impls {
-    ($($t:ty),*) => {$(
+    ($(($variant:ident, $t:ty)),* $(,)?) => {$(
         impl tokio_util::codec::Decoder for $t {
             type Item = BytesMut;
             type Error = CodecError;
 
             fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, CodecError> {
-                match crate::codec::Decoder::decode(self, &mut src[..]) {
-                    Ok(Some(frame)) => Ok(split(Some(frame), src)),
-                    Ok(None) => {
-                        self.drop_discarded(src);
-                        Ok(None)
-                    }
-                    Err(e) => {
-                        self.drop_discarded(src);
-                        Err(e.into())
-                    }
-                }
+                next_frame(src, |buf| crate::codec::Decoder::decode(self, buf))
             }
 
             fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, CodecError> {
-                let frame = crate::codec::Decoder::decode_eof(self, &mut src[..])?;
-                Ok(split(frame, src))
+                next_frame(src, |buf| crate::codec::Decoder::decode_eof(self, buf))
             }
         }
 
@@ -141,13 +107,5 @@ macro_rules! tokio_impls {
     )*};
 }
 
-tokio_impls!(
-    LengthCodec,
-    VarintCodec,
-    DelimitedCodec,
-    NetstringCodec,
-    CobsCodec,
-    RawCodec,
-    FixedCodec,
-    Codec
-);
+crate::for_each_codec!(tokio_impls);
+tokio_impls!((Any, Codec));

@@ -1,4 +1,10 @@
-//! [`Framed`]: a codec over any `Read + Write` stream, blocking or not.
+//! [`Framed`]: a codec over any `Read + Write` stream, blocking or not; its
+//! halves [`FramedRead`] (needs only `Read`: stdin, a file, a pipe, a read
+//! half) and [`FramedWrite`] (needs only `Write`).
+//!
+//! Every driver goes through the same [`Decoder`]/[`Encoder`] contract: skip
+//! frames (discarded input) are dropped and counted ([`FramedRead::skipped`])
+//! the same way for every codec.
 //!
 //! This is the only part of the crate that sees `std::io` results and turns
 //! them into progress:
@@ -96,16 +102,16 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use crate::buffer::{ReadOutcome, RecvBuf, SendQueue};
-use crate::codec::{Decoder, Encoder, Envelope, Frame};
+use crate::codec::{Decoder, Encoder, Envelope, Frame, SkipStats};
 use crate::error::{ConfigError, TimeoutKind, TransportError};
-use crate::net::HalfClose;
+use crate::net::{HalfClose, TryClone};
 
 /// Settings for a [`Framed`]: a small `Copy` builder with finite defaults.
 ///
 /// | setting | default | meaning |
 /// |---|---|---|
 /// | [`recv_initial`](Self::recv_initial) | 64 KiB | receive buffer size it starts at and shrinks back to |
-/// | [`recv_cap`](Self::recv_cap) | 8 MiB + 64 KiB | largest receive buffer; must hold the codec's largest frame |
+/// | [`recv_cap`](Self::recv_cap) | the codec's [`max_wire_len`](Decoder::max_wire_len) + 64 KiB | largest receive buffer; must hold the codec's largest frame |
 /// | [`send_cap`](Self::send_cap) | 1 MiB | queued bytes before [`Framed::queue`] reports [`TransportError::Full`] |
 /// | [`write_batch`](Self::write_batch) | 64 KiB | [`Framed::send`] writes out once this much is queued (at most `send_cap`) |
 /// | [`vectored_min`](Self::vectored_min) | 8 KiB | payloads this large are sent by [`Framed::send`] with one vectored write, uncopied |
@@ -121,13 +127,14 @@ use crate::net::HalfClose;
 ///
 /// let config = FramedConfig::new().send_cap(4096).frame_deadline(Duration::from_secs(2)).build()?;
 /// assert_eq!(config.get_send_cap(), 4096);
+/// assert_eq!(config.get_recv_cap(), None); // derived from the codec
 /// assert!(FramedConfig::new().recv_cap(0).build().is_err());
 /// # Ok::<(), sockframe::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FramedConfig {
     recv_initial: usize,
-    recv_cap: usize,
+    recv_cap: Option<usize>,
     send_cap: usize,
     write_batch: usize,
     vectored_min: usize,
@@ -146,7 +153,7 @@ impl FramedConfig {
     pub const fn new() -> Self {
         FramedConfig {
             recv_initial: 64 * 1024,
-            recv_cap: 8 * 1024 * 1024 + 64 * 1024,
+            recv_cap: None,
             send_cap: 1024 * 1024,
             write_batch: 64 * 1024,
             vectored_min: 8 * 1024,
@@ -161,10 +168,11 @@ impl FramedConfig {
         self
     }
 
-    /// Largest receive buffer. Set it to at least the codec's largest
-    /// encoded frame, or such frames end in [`TransportError::RecvBufferFull`].
+    /// Largest receive buffer, instead of the codec's
+    /// [`max_wire_len`](Decoder::max_wire_len) plus one read. Frames that do
+    /// not fit end in [`TransportError::RecvBufferFull`].
     pub const fn recv_cap(mut self, bytes: usize) -> Self {
-        self.recv_cap = bytes;
+        self.recv_cap = Some(bytes);
         self
     }
 
@@ -204,27 +212,36 @@ impl FramedConfig {
         self.send_cap
     }
 
-    /// The receive buffer cap in force.
-    pub const fn get_recv_cap(&self) -> usize {
+    /// The receive buffer cap set explicitly; `None`: derived from the codec.
+    pub const fn get_recv_cap(&self) -> Option<usize> {
         self.recv_cap
     }
 
-    /// Checks the settings. `recv_initial` is clamped to `recv_cap` and
-    /// `write_batch` to `send_cap`.
+    /// Checks the settings. `write_batch` is clamped to `send_cap`, and
+    /// `recv_initial` to the receive buffer cap.
     ///
     /// # Errors
     /// [`ConfigError::Invalid`] for a zero size or duration.
     pub fn build(mut self) -> Result<Self, ConfigError> {
         let invalid = |reason| Err(ConfigError::Invalid { reason });
-        if self.recv_cap == 0 || self.recv_initial == 0 || self.send_cap == 0 || self.write_batch == 0 {
+        if self.recv_cap == Some(0) || self.recv_initial == 0 || self.send_cap == 0 || self.write_batch == 0 {
             return invalid("buffer sizes must be positive");
         }
         if self.frame_deadline.is_zero() || self.idle_timeout.is_zero() {
             return invalid("deadlines must be positive");
         }
-        self.recv_initial = self.recv_initial.min(self.recv_cap);
+        if let Some(cap) = self.recv_cap {
+            self.recv_initial = self.recv_initial.min(cap);
+        }
         self.write_batch = self.write_batch.min(self.send_cap);
         Ok(self)
+    }
+
+    /// The receive buffer for `codec`.
+    fn recv_buf<D: Decoder>(&self, codec: &D) -> RecvBuf {
+        let cap =
+            self.recv_cap.unwrap_or_else(|| codec.max_wire_len().saturating_add(crate::limits::READ_CHUNK));
+        RecvBuf::new(self.recv_initial, cap)
     }
 }
 
@@ -241,24 +258,6 @@ pub enum Recv<T = Bytes> {
     End,
 }
 
-/// A codec over a byte stream: frames in, frames out.
-///
-/// See the [module docs](self) for both caller loops.
-#[derive(Debug)]
-pub struct Framed<S, C> {
-    io: S,
-    codec: C,
-    rbuf: RecvBuf,
-    wq: SendQueue,
-    config: FramedConfig,
-    eof: bool,
-    // When the last byte arrived (or the transport was created).
-    last_read: Instant,
-    // Some(t): an incomplete frame is buffered, its first byte arrived no
-    // later than t.
-    frame_started: Option<Instant>,
-}
-
 fn is_reset(kind: io::ErrorKind) -> bool {
     matches!(
         kind,
@@ -273,136 +272,214 @@ fn is_would_block(kind: io::ErrorKind) -> bool {
     matches!(kind, io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
 }
 
-impl<S, C> Framed<S, C> {
-    /// A transport with the default [`FramedConfig`].
-    pub fn new(io: S, codec: C) -> Self {
-        Framed::with_valid_config(io, codec, FramedConfig::new())
-    }
+/// The read side's state: receive buffer, end of stream, deadlines, skips.
+#[derive(Debug)]
+struct ReadState {
+    rbuf: RecvBuf,
+    eof: bool,
+    // When the last byte arrived (or the transport was created).
+    last_read: Instant,
+    // Some(t): an incomplete frame is buffered, its first byte arrived no
+    // later than t.
+    frame_started: Option<Instant>,
+    skipped: SkipStats,
+    frame_deadline: Duration,
+    idle_timeout: Duration,
+}
 
-    /// A transport with `config`.
-    ///
-    /// ```
-    /// use sockframe::{Framed, FramedConfig, LengthCodec};
-    ///
-    /// let framed = Framed::with_config(Vec::<u8>::new(), LengthCodec::new(), FramedConfig::new().send_cap(1 << 16))?;
-    /// assert_eq!(framed.config().get_send_cap(), 1 << 16);
-    /// # Ok::<(), sockframe::ConfigError>(())
-    /// ```
-    ///
-    /// # Errors
-    /// As [`FramedConfig::build`].
-    pub fn with_config(io: S, codec: C, config: FramedConfig) -> Result<Self, ConfigError> {
-        Ok(Framed::with_valid_config(io, codec, config.build()?))
-    }
+/// What a blocking receive does before it waits for input: [`Framed`]
+/// writes out its queue (never wait for a reply to a request still queued);
+/// a [`FramedRead`] has nothing to do.
+trait BeforeWait<S> {
+    fn before_wait(&mut self, io: &mut S) -> Result<(), TransportError>;
+}
 
-    fn with_valid_config(io: S, codec: C, config: FramedConfig) -> Self {
-        Framed {
-            io,
-            codec,
-            rbuf: RecvBuf::new(config.recv_initial, config.recv_cap),
-            wq: SendQueue::new(config.send_cap),
-            config,
+struct NoWrites;
+
+impl<S> BeforeWait<S> for NoWrites {
+    #[inline]
+    fn before_wait(&mut self, _io: &mut S) -> Result<(), TransportError> {
+        Ok(())
+    }
+}
+
+impl<S: Write> BeforeWait<S> for WriteState {
+    #[inline]
+    fn before_wait(&mut self, io: &mut S) -> Result<(), TransportError> {
+        if !self.wq.is_empty() {
+            self.write_queue(io, true)?;
+        }
+        Ok(())
+    }
+}
+
+impl ReadState {
+    fn new<D: Decoder>(config: &FramedConfig, codec: &D, now: Instant) -> Self {
+        ReadState {
+            rbuf: config.recv_buf(codec),
             eof: false,
-            last_read: Instant::now(),
+            last_read: now,
             frame_started: None,
+            skipped: SkipStats::default(),
+            frame_deadline: config.frame_deadline,
+            idle_timeout: config.idle_timeout,
         }
     }
 
-    /// The settings in force.
-    pub fn config(&self) -> &FramedConfig {
-        &self.config
+    /// The bytes were consumed (a frame or a skip): restart the frame clock.
+    #[inline(always)]
+    fn consumed(&mut self, n: usize) {
+        self.rbuf.consume(n);
+        self.rbuf.maybe_shrink();
+        // The rest arrived no later than the last read.
+        self.frame_started = if self.rbuf.is_empty() { None } else { Some(self.last_read) };
     }
 
-    /// The stream.
-    pub fn get_ref(&self) -> &S {
-        &self.io
+    /// Hands a decoded frame's payload to `f`, then drops the frame from the
+    /// receive buffer.
+    #[inline(always)]
+    fn take_frame<T>(&mut self, frame: Frame, f: impl FnOnce(&[u8]) -> T) -> T {
+        let out = f(frame.payload(self.rbuf.data()));
+        self.consumed(frame.consumed());
+        out
     }
 
-    /// The stream, mutably. Reading or writing it directly corrupts the framing.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.io
+    #[cold]
+    fn skip(&mut self, frame: Frame) {
+        self.skipped.record(&frame);
+        self.consumed(frame.consumed());
     }
 
-    /// The stream; buffered input and unsent output are dropped
-    /// (see [`into_parts`](Self::into_parts) to keep them).
-    pub fn into_inner(self) -> S {
-        self.io
+    /// Decodes what is buffered, dropping skip frames: a frame, or `None`.
+    fn decode_buffered<D: Decoder>(&mut self, codec: &mut D) -> Result<Option<Frame>, TransportError> {
+        loop {
+            let decoded = if self.eof {
+                codec.decode_eof(self.rbuf.data_mut())?
+            } else {
+                codec.decode(self.rbuf.data_mut())?
+            };
+            match decoded {
+                Some(frame) if frame.is_skip() => self.skip(frame),
+                other => return Ok(other),
+            }
+        }
     }
 
-    /// The stream, the codec, the received bytes not yet decoded, and the
-    /// queued bytes not yet written.
-    pub fn into_parts(self) -> (S, C, Vec<u8>, Vec<u8>) {
-        let rest = self.rbuf.data().to_vec();
-        let unsent = self.wq.pending().to_vec();
-        (self.io, self.codec, rest, unsent)
+    /// A frame already in the buffer is returned here, inlined into the
+    /// caller's loop; everything else (skips, reads, end of stream,
+    /// deadlines) is [`recv_slow`](Self::recv_slow)'s.
+    #[inline(always)]
+    fn recv<S: Read, D: Decoder, T>(
+        &mut self,
+        io: &mut S,
+        codec: &mut D,
+        hook: &mut impl BeforeWait<S>,
+        mode: Mode,
+        f: impl FnOnce(&[u8]) -> T,
+    ) -> Result<Recv<T>, TransportError> {
+        if !self.eof {
+            match codec.decode(self.rbuf.data_mut())? {
+                Some(frame) if !frame.is_skip() => return Ok(Recv::Frame(self.take_frame(frame, f))),
+                Some(frame) => {
+                    self.skip(frame);
+                    return self.recv_slow(io, codec, hook, mode, true, f);
+                }
+                None => {}
+            }
+        }
+        self.recv_slow(io, codec, hook, mode, self.eof, f)
     }
 
-    /// The codec.
-    pub fn codec(&self) -> &C {
-        &self.codec
+    /// No whole frame was buffered: decode again first if `decode_first`,
+    /// then read until a frame is whole, or until the end of the stream, a
+    /// would-block or an error.
+    #[inline(never)]
+    fn recv_slow<S: Read, D: Decoder, T>(
+        &mut self,
+        io: &mut S,
+        codec: &mut D,
+        hook: &mut impl BeforeWait<S>,
+        mode: Mode,
+        decode_first: bool,
+        f: impl FnOnce(&[u8]) -> T,
+    ) -> Result<Recv<T>, TransportError> {
+        let mut decode = decode_first;
+        loop {
+            if decode {
+                if let Some(frame) = self.decode_buffered(codec)? {
+                    return Ok(Recv::Frame(self.take_frame(frame, f)));
+                }
+                if self.eof {
+                    // decode_eof found no frame and no error: a clean end.
+                    return Ok(Recv::End);
+                }
+            }
+            decode = true;
+            if mode.blocking() {
+                hook.before_wait(io)?;
+            }
+            if let Some(start) = self.frame_started {
+                if self.last_read.saturating_duration_since(start) >= self.frame_deadline {
+                    return Err(TransportError::Timeout {
+                        kind: TimeoutKind::FrameDeadline,
+                        buffered: self.rbuf.len(),
+                    });
+                }
+            }
+            match self.rbuf.read_from(io) {
+                Ok(ReadOutcome::Data(_)) => {
+                    self.last_read = mode.now();
+                    if self.frame_started.is_none() {
+                        self.frame_started = Some(self.last_read);
+                    }
+                }
+                Ok(ReadOutcome::Eof) => {
+                    self.eof = true;
+                    self.frame_started = None;
+                }
+                Ok(ReadOutcome::Full) => return Err(TransportError::RecvBufferFull { cap: self.rbuf.cap() }),
+                Err(e) if is_would_block(e.kind()) => {
+                    return match mode {
+                        Mode::Blocking => {
+                            self.check_deadlines(Instant::now())?;
+                            Err(TransportError::Timeout {
+                                kind: TimeoutKind::Read,
+                                buffered: self.rbuf.len(),
+                            })
+                        }
+                        Mode::NonBlocking(now) => {
+                            self.check_deadlines(now.unwrap_or_else(Instant::now))?;
+                            Ok(Recv::WouldBlock)
+                        }
+                    };
+                }
+                Err(e) if is_reset(e.kind()) && !self.rbuf.is_empty() => {
+                    let discarded = self.rbuf.len();
+                    self.rbuf.consume(discarded);
+                    self.frame_started = None;
+                    return Err(TransportError::ResetMidFrame { discarded, source: e });
+                }
+                Err(e) => return Err(TransportError::Io(e)),
+            }
+        }
     }
 
-    /// The codec, mutably.
-    pub fn codec_mut(&mut self) -> &mut C {
-        &mut self.codec
-    }
-
-    /// Bytes received and not yet returned as frames.
-    pub fn read_buffer(&self) -> &[u8] {
-        self.rbuf.data()
-    }
-
-    /// Bytes allocated for the receive buffer (it shrinks back after a large
-    /// frame, BAD_INPUTS T7).
-    pub fn recv_capacity(&self) -> usize {
-        self.rbuf.capacity()
-    }
-
-    /// Queued bytes not yet written.
-    pub fn pending_send_bytes(&self) -> usize {
-        self.wq.len()
-    }
-
-    /// Whether bytes are queued: register for writability and call
-    /// [`try_flush`](Self::try_flush) while this holds.
-    pub fn wants_write(&self) -> bool {
-        !self.wq.is_empty()
-    }
-
-    /// Whether the peer has closed its sending side (a read returned `Ok(0)`).
-    /// Frames received before that may still be buffered.
-    pub fn is_read_closed(&self) -> bool {
-        self.eof
-    }
-
-    /// The earliest instant at which a deadline fires: the frame deadline
-    /// while a frame is incomplete, else the idle timeout. Event loops use it
-    /// as their poll timeout, then call [`check_deadlines`](Self::check_deadlines).
-    pub fn next_deadline(&self) -> Option<Instant> {
+    fn next_deadline(&self) -> Option<Instant> {
         match self.frame_started {
-            Some(start) => start.checked_add(self.config.frame_deadline),
-            None if self.rbuf.is_empty() && !self.eof => self.last_read.checked_add(self.config.idle_timeout),
+            Some(start) => start.checked_add(self.frame_deadline),
+            None if self.rbuf.is_empty() && !self.eof => self.last_read.checked_add(self.idle_timeout),
             None => None,
         }
     }
 
-    /// Reports an expired deadline as of now.
-    ///
-    /// # Errors
-    /// [`TransportError::Timeout`] with [`TimeoutKind::FrameDeadline`] or
-    /// [`TimeoutKind::Idle`].
-    pub fn check_deadlines(&self) -> Result<(), TransportError> {
-        self.check_deadlines_at(Instant::now())
-    }
-
-    fn check_deadlines_at(&self, now: Instant) -> Result<(), TransportError> {
+    fn check_deadlines(&self, now: Instant) -> Result<(), TransportError> {
         let kind = match self.frame_started {
-            Some(start) if now.saturating_duration_since(start) >= self.config.frame_deadline => {
+            Some(start) if now.saturating_duration_since(start) >= self.frame_deadline => {
                 TimeoutKind::FrameDeadline
             }
             None if self.rbuf.is_empty()
                 && !self.eof
-                && now.saturating_duration_since(self.last_read) >= self.config.idle_timeout =>
+                && now.saturating_duration_since(self.last_read) >= self.idle_timeout =>
             {
                 TimeoutKind::Idle
             }
@@ -412,12 +489,52 @@ impl<S, C> Framed<S, C> {
     }
 }
 
-impl<S: Write, C> Framed<S, C> {
+/// How a receive waits, and which clock it reads.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    /// Blocking, on the system clock.
+    Blocking,
+    /// Non-blocking, on the given instant or the system clock.
+    NonBlocking(Option<Instant>),
+}
+
+impl Mode {
+    #[inline]
+    fn blocking(self) -> bool {
+        matches!(self, Mode::Blocking)
+    }
+
+    #[inline]
+    fn now(self) -> Instant {
+        match self {
+            Mode::NonBlocking(Some(now)) => now,
+            _ => Instant::now(),
+        }
+    }
+}
+
+/// The write side's state: the send queue and its batching settings.
+#[derive(Debug)]
+struct WriteState {
+    wq: SendQueue,
+    write_batch: usize,
+    vectored_min: usize,
+}
+
+impl WriteState {
+    fn new(config: &FramedConfig) -> Self {
+        WriteState {
+            wq: SendQueue::new(config.send_cap),
+            write_batch: config.write_batch,
+            vectored_min: config.vectored_min,
+        }
+    }
+
     /// Writes queued bytes until the queue is empty (`Ok(true)`) or the stream
     /// would block (`Ok(false)`, or a write timeout when `blocking`).
-    fn write_queue(&mut self, blocking: bool) -> Result<bool, TransportError> {
+    fn write_queue<W: Write>(&mut self, io: &mut W, blocking: bool) -> Result<bool, TransportError> {
         while !self.wq.is_empty() {
-            match self.io.write(self.wq.pending()) {
+            match io.write(self.wq.pending()) {
                 Ok(0) => return Err(TransportError::WriteZero { unsent: self.wq.len() }),
                 Ok(n) => self.wq.advance(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -439,30 +556,17 @@ impl<S: Write, C> Framed<S, C> {
         Ok(true)
     }
 
-    /// Writes every queued byte, blocking.
-    ///
-    /// # Errors
-    /// [`TransportError::Timeout`] (kind `Write`) when the socket's write
-    /// timeout expires or the stream is non-blocking; `WriteZero`;
-    /// `SendFailed` when the peer is gone; `Io`. Except for `SendFailed`,
-    /// unsent bytes stay queued and `flush` may be called again.
-    pub fn flush(&mut self) -> Result<(), TransportError> {
-        self.write_queue(true)?;
-        self.io.flush()?;
+    fn flush<W: Write>(&mut self, io: &mut W) -> Result<(), TransportError> {
+        self.write_queue(io, true)?;
+        io.flush()?;
         Ok(())
     }
 
-    /// Writes as many queued bytes as the stream takes without blocking.
-    /// `Ok(true)`: everything is written; `Ok(false)`: the stream would block,
-    /// the rest stays queued (wait for writability).
-    ///
-    /// # Errors
-    /// As [`flush`](Self::flush), without timeouts.
-    pub fn try_flush(&mut self) -> Result<bool, TransportError> {
-        if !self.write_queue(false)? {
+    fn try_flush<W: Write>(&mut self, io: &mut W) -> Result<bool, TransportError> {
+        if !self.write_queue(io, false)? {
             return Ok(false);
         }
-        match self.io.flush() {
+        match io.flush() {
             Ok(()) => Ok(true),
             Err(e) if is_would_block(e.kind()) || e.kind() == io::ErrorKind::Interrupted => Ok(false),
             Err(e) => Err(e.into()),
@@ -472,9 +576,14 @@ impl<S: Write, C> Framed<S, C> {
     /// Sends `queue ++ head ++ payload ++ tail` with vectored writes, without
     /// copying the payload. On a recoverable failure the unsent rest of the
     /// frame is queued, so a later flush resumes at the exact offset.
-    fn send_vectored(&mut self, env: &Envelope, payload: &[u8]) -> Result<(), TransportError> {
+    fn send_vectored<W: Write>(
+        &mut self,
+        io: &mut W,
+        env: &Envelope,
+        payload: &[u8],
+    ) -> Result<(), TransportError> {
         let parts = [self.wq.pending(), env.head(), payload, env.tail()];
-        let (done, result) = write_parts(&mut self.io, parts);
+        let (done, result) = write_parts(io, parts);
         let queued = self.wq.len();
         let Err(e) = result else {
             self.wq.clear();
@@ -505,6 +614,98 @@ impl<S: Write, C> Framed<S, C> {
             }
             _ => TransportError::Io(e),
         })
+    }
+
+    #[inline(always)]
+    fn send<W: Write, E: Encoder>(
+        &mut self,
+        io: &mut W,
+        codec: &mut E,
+        payload: &[u8],
+    ) -> Result<(), TransportError> {
+        if payload.len() >= self.vectored_min && self.send_large(io, codec, payload)? {
+            return Ok(());
+        }
+        // Small frames: encode straight into the queue (no intermediate
+        // envelope). `write_batch <= send_cap` (checked by `build`), so the
+        // queue can only be over its cap when it is also due for a write.
+        let before = self.wq.len();
+        // Encoders write nothing on error, so the queue stays as it was.
+        codec.encode(payload, self.wq.buffer_mut())?;
+        if self.wq.len() >= self.write_batch {
+            return self.send_batch_full(io, codec, before, payload);
+        }
+        Ok(())
+    }
+
+    /// [`send`](Self::send)'s path for a payload of `vectored_min` bytes or
+    /// more: one vectored write. `Ok(false)`: the codec has no envelope, and
+    /// the payload takes the small-frame path.
+    #[inline(never)]
+    fn send_large<W: Write, E: Encoder>(
+        &mut self,
+        io: &mut W,
+        codec: &mut E,
+        payload: &[u8],
+    ) -> Result<bool, TransportError> {
+        let Some(env) = codec.envelope(payload)? else {
+            return Ok(false);
+        };
+        let len = env
+            .frame_len(payload.len())
+            .ok_or(TransportError::Full { queued: self.wq.len(), cap: self.wq.cap() })?;
+        self.make_room(io, len)?;
+        self.send_vectored(io, &env, payload)?;
+        Ok(true)
+    }
+
+    /// The queue grew from `before` bytes to at least `write_batch` by
+    /// encoding `payload`: undo and retry if that went over the cap, then
+    /// write the queue out once it holds `write_batch` bytes.
+    #[inline(never)]
+    fn send_batch_full<W: Write, E: Encoder>(
+        &mut self,
+        io: &mut W,
+        codec: &mut E,
+        before: usize,
+        payload: &[u8],
+    ) -> Result<(), TransportError> {
+        if before > 0 && self.wq.len() > self.wq.cap() {
+            let len = self.wq.len() - before;
+            self.wq.buffer_mut().truncate(before);
+            self.make_room(io, len)?;
+            codec.encode(payload, self.wq.buffer_mut())?;
+        }
+        if self.wq.len() >= self.write_batch {
+            self.write_queue(io, true)?;
+        }
+        Ok(())
+    }
+
+    /// Blocking: writes the queue out if `len` more bytes would not fit under
+    /// the cap. A stalled peer becomes [`TransportError::Full`] (nothing
+    /// queued) instead of unbounded growth (BAD_INPUTS E6).
+    fn make_room<W: Write>(&mut self, io: &mut W, len: usize) -> Result<(), TransportError> {
+        if self.wq.has_room(len) {
+            return Ok(());
+        }
+        match self.write_queue(io, true) {
+            Ok(_) => Ok(()),
+            Err(TransportError::Timeout { .. } | TransportError::WriteZero { .. }) => {
+                Err(TransportError::Full { queued: self.wq.len(), cap: self.wq.cap() })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn queue<E: Encoder>(&mut self, codec: &mut E, payload: &[u8]) -> Result<(), TransportError> {
+        let before = self.wq.len();
+        codec.encode(payload, self.wq.buffer_mut())?;
+        if before > 0 && self.wq.len() > self.wq.cap() {
+            self.wq.buffer_mut().truncate(before);
+            return Err(TransportError::Full { queued: before, cap: self.wq.cap() });
+        }
+        Ok(())
     }
 }
 
@@ -540,310 +741,547 @@ fn write_parts<W: Write + ?Sized>(io: &mut W, parts: [&[u8]; 4]) -> (usize, io::
     (done, Ok(()))
 }
 
-impl<S: Write, C: Encoder> Framed<S, C> {
-    /// Sends a frame, blocking as needed.
-    ///
-    /// Small frames are coalesced: they are queued and written out once
-    /// [`write_batch`](FramedConfig::write_batch) bytes are queued, by
-    /// [`flush`](Self::flush), or before [`recv`](Self::recv) waits for input.
-    /// Payloads of [`vectored_min`](FramedConfig::vectored_min) bytes or more
-    /// go out at once, together with anything queued, in one vectored write
-    /// of queue + header + payload + trailer, without copying the payload.
+impl<S, T: BeforeWait<S>> BeforeWait<S> for &mut T {
+    #[inline]
+    fn before_wait(&mut self, io: &mut S) -> Result<(), TransportError> {
+        (**self).before_wait(io)
+    }
+}
+
+/// A codec over a byte stream: frames in, frames out.
+///
+/// See the [module docs](self) for both caller loops. [`FramedRead`] and
+/// [`FramedWrite`] are its halves, for streams that only read or only write
+/// ([`try_split`](Self::try_split) makes them from one socket).
+#[derive(Debug)]
+pub struct Framed<S, C> {
+    io: S,
+    codec: C,
+    rd: ReadState,
+    wr: WriteState,
+    config: FramedConfig,
+}
+
+/// The read half: a decoder over any [`Read`] (a socket, stdin, a file, a
+/// pipe). Owns the receive buffer, the decode loop, skip handling and the
+/// read deadlines.
+///
+/// ```
+/// use sockframe::{FramedRead, DelimitedCodec};
+///
+/// let input: &[u8] = b"one\ntwo\r\n";
+/// let mut lines = FramedRead::new(input, DelimitedCodec::lines());
+/// assert_eq!(lines.recv()?.as_deref(), Some(&b"one"[..]));
+/// assert_eq!(lines.recv_with(|l| l.len())?, Some(3));
+/// assert_eq!(lines.recv()?, None); // a clean end
+/// # Ok::<(), sockframe::TransportError>(())
+/// ```
+#[derive(Debug)]
+pub struct FramedRead<R, D> {
+    io: R,
+    codec: D,
+    rd: ReadState,
+    config: FramedConfig,
+}
+
+/// The write half: an encoder over any [`Write`]. Owns the send queue,
+/// coalescing of small frames and vectored writes of large ones.
+///
+/// ```
+/// use sockframe::{FramedWrite, LengthCodec};
+///
+/// let mut out = FramedWrite::new(Vec::new(), LengthCodec::new());
+/// out.send(b"hi")?;
+/// out.flush()?;
+/// assert_eq!(out.get_ref(), b"\x00\x00\x00\x02hi");
+/// # Ok::<(), sockframe::TransportError>(())
+/// ```
+#[derive(Debug)]
+pub struct FramedWrite<W, E> {
+    io: W,
+    codec: E,
+    wr: WriteState,
+    config: FramedConfig,
+}
+
+/// Accessors every transport type has.
+macro_rules! common_api {
+    ($io:ident, $codec:ident) => {
+        /// The settings in force.
+        pub fn config(&self) -> &FramedConfig {
+            &self.config
+        }
+
+        /// The stream.
+        pub fn get_ref(&self) -> &$io {
+            &self.io
+        }
+
+        /// The stream, mutably. Reading or writing it directly corrupts the framing.
+        pub fn get_mut(&mut self) -> &mut $io {
+            &mut self.io
+        }
+
+        /// The stream; buffered bytes are dropped (see `into_parts` to keep them).
+        pub fn into_inner(self) -> $io {
+            self.io
+        }
+
+        /// The codec.
+        pub fn codec(&self) -> &$codec {
+            &self.codec
+        }
+
+        /// The codec, mutably.
+        pub fn codec_mut(&mut self) -> &mut $codec {
+            &mut self.codec
+        }
+    };
+}
+
+/// The read side's methods, for [`Framed`] and [`FramedRead`].
+macro_rules! read_api {
+    () => {
+        /// Bytes received and not yet returned as frames.
+        pub fn read_buffer(&self) -> &[u8] {
+            self.rd.rbuf.data()
+        }
+
+        /// Bytes allocated for the receive buffer (it shrinks back after a
+        /// large frame, BAD_INPUTS T7).
+        pub fn recv_capacity(&self) -> usize {
+            self.rd.rbuf.capacity()
+        }
+
+        /// The receive buffer's cap: the configured one, or the codec's
+        /// [`max_wire_len`](Decoder::max_wire_len) plus one read.
+        pub fn recv_cap(&self) -> usize {
+            self.rd.rbuf.cap()
+        }
+
+        /// Whether the peer has closed its sending side (a read returned
+        /// `Ok(0)`). Frames received before that may still be buffered.
+        pub fn is_read_closed(&self) -> bool {
+            self.rd.eof
+        }
+
+        /// What the codec skipped so far (discarded overlong lines): dropped
+        /// from the buffer as they arrived, never delivered as frames.
+        pub fn skipped(&self) -> SkipStats {
+            self.rd.skipped
+        }
+
+        /// The earliest instant at which a deadline fires: the frame deadline
+        /// while a frame is incomplete, else the idle timeout. Event loops use
+        /// it as their poll timeout, then call
+        /// [`check_deadlines`](Self::check_deadlines).
+        pub fn next_deadline(&self) -> Option<Instant> {
+            self.rd.next_deadline()
+        }
+
+        /// Reports an expired deadline as of now.
+        ///
+        /// # Errors
+        /// [`TransportError::Timeout`] with [`TimeoutKind::FrameDeadline`] or
+        /// [`TimeoutKind::Idle`].
+        pub fn check_deadlines(&self) -> Result<(), TransportError> {
+            self.rd.check_deadlines(Instant::now())
+        }
+
+        /// [`check_deadlines`](Self::check_deadlines) as of `now`: the clock
+        /// is the caller's, so deadline tests need no sleeping.
+        ///
+        /// ```
+        /// use std::time::{Duration, Instant};
+        /// use sockframe::{Framed, FramedConfig, LengthCodec, TimeoutKind, TransportError};
+        ///
+        /// let config = FramedConfig::new().idle_timeout(Duration::from_secs(10));
+        /// let framed = Framed::with_config(std::io::Cursor::new(Vec::new()), LengthCodec::new(), config)?;
+        /// let now = Instant::now();
+        /// assert!(framed.check_deadlines_at(now).is_ok());
+        /// let later = now + Duration::from_secs(11);
+        /// assert!(matches!(
+        ///     framed.check_deadlines_at(later),
+        ///     Err(TransportError::Timeout { kind: TimeoutKind::Idle, .. })
+        /// ));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        ///
+        /// # Errors
+        /// As [`check_deadlines`](Self::check_deadlines).
+        pub fn check_deadlines_at(&self, now: Instant) -> Result<(), TransportError> {
+            self.rd.check_deadlines(now)
+        }
+
+        /// Receives the next frame, blocking. `Ok(None)`: the peer closed at a
+        /// frame boundary. A [`Framed`] writes out queued frames before it
+        /// waits for input.
+        ///
+        /// ```
+        /// use std::io::Cursor;
+        /// use sockframe::{Framed, LengthCodec};
+        ///
+        /// let wire = b"\x00\x00\x00\x02hi\x00\x00\x00\x00".to_vec();
+        /// let mut framed = Framed::new(Cursor::new(wire), LengthCodec::new());
+        /// assert_eq!(framed.recv()?.as_deref(), Some(&b"hi"[..]));
+        /// assert_eq!(framed.recv()?.as_deref(), Some(&b""[..]));
+        /// assert_eq!(framed.recv()?, None);
+        /// # Ok::<(), sockframe::TransportError>(())
+        /// ```
+        ///
+        /// # Errors
+        /// `Decode(Truncated { pending })` when the stream ends inside a frame;
+        /// `ResetMidFrame { discarded }`; `Timeout` (the socket's read timeout,
+        /// the frame deadline or the idle timeout — buffered bytes are kept);
+        /// `RecvBufferFull`; other `Decode` and `Io` errors.
+        pub fn recv(&mut self) -> Result<Option<Bytes>, TransportError> {
+            self.recv_with(Bytes::copy_from_slice)
+        }
+
+        /// Like [`recv`](Self::recv), but lends the payload to `f` straight
+        /// from the receive buffer: no allocation.
+        ///
+        /// ```
+        /// use std::io::Cursor;
+        /// use sockframe::{Framed, LengthCodec};
+        ///
+        /// let mut framed = Framed::new(Cursor::new(b"\x00\x00\x00\x02hi".to_vec()), LengthCodec::new());
+        /// assert_eq!(framed.recv_with(|p| p.len())?, Some(2));
+        /// # Ok::<(), sockframe::TransportError>(())
+        /// ```
+        ///
+        /// # Errors
+        /// As [`recv`](Self::recv).
+        #[inline]
+        pub fn recv_with<T>(&mut self, f: impl FnOnce(&[u8]) -> T) -> Result<Option<T>, TransportError> {
+            let (io, codec, rd, mut hook) = self.read_parts();
+            match rd.recv(io, codec, &mut hook, Mode::Blocking, f)? {
+                Recv::Frame(t) => Ok(Some(t)),
+                Recv::End => Ok(None),
+                // A blocking receive reports would-block as a timeout.
+                Recv::WouldBlock => {
+                    Err(TransportError::Timeout { kind: TimeoutKind::Read, buffered: rd.rbuf.len() })
+                }
+            }
+        }
+
+        /// Receives without blocking: a frame, [`Recv::WouldBlock`] (every
+        /// byte read so far is kept), or [`Recv::End`]. Does not write; call
+        /// `try_flush` for that.
+        ///
+        /// # Errors
+        /// As [`recv`](Self::recv); timeouts only for the frame deadline and
+        /// the idle timeout.
+        pub fn try_recv(&mut self) -> Result<Recv<Bytes>, TransportError> {
+            self.try_recv_with(Bytes::copy_from_slice)
+        }
+
+        /// [`try_recv`](Self::try_recv) lending the payload to `f`.
+        ///
+        /// # Errors
+        /// As [`try_recv`](Self::try_recv).
+        #[inline]
+        pub fn try_recv_with<T>(&mut self, f: impl FnOnce(&[u8]) -> T) -> Result<Recv<T>, TransportError> {
+            let (io, codec, rd, mut hook) = self.read_parts();
+            rd.recv(io, codec, &mut hook, Mode::NonBlocking(None), f)
+        }
+
+        /// [`try_recv_with`](Self::try_recv_with) on the caller's clock:
+        /// `now` stamps the bytes that arrive and decides the deadlines.
+        ///
+        /// # Errors
+        /// As [`try_recv`](Self::try_recv).
+        #[inline]
+        pub fn try_recv_with_at<T>(
+            &mut self,
+            now: Instant,
+            f: impl FnOnce(&[u8]) -> T,
+        ) -> Result<Recv<T>, TransportError> {
+            let (io, codec, rd, mut hook) = self.read_parts();
+            rd.recv(io, codec, &mut hook, Mode::NonBlocking(Some(now)), f)
+        }
+    };
+}
+
+/// The write side's methods, for [`Framed`] and [`FramedWrite`].
+macro_rules! write_api {
+    () => {
+        /// Queued bytes not yet written.
+        pub fn pending_send_bytes(&self) -> usize {
+            self.wr.wq.len()
+        }
+
+        /// Whether bytes are queued: register for writability and call
+        /// [`try_flush`](Self::try_flush) while this holds.
+        pub fn wants_write(&self) -> bool {
+            !self.wr.wq.is_empty()
+        }
+
+        /// Writes every queued byte, blocking.
+        ///
+        /// # Errors
+        /// [`TransportError::Timeout`] (kind `Write`) when the socket's write
+        /// timeout expires or the stream is non-blocking; `WriteZero`;
+        /// `SendFailed` when the peer is gone; `Io`. Except for `SendFailed`,
+        /// unsent bytes stay queued and `flush` may be called again.
+        pub fn flush(&mut self) -> Result<(), TransportError> {
+            self.wr.flush(&mut self.io)
+        }
+
+        /// Writes as many queued bytes as the stream takes without blocking.
+        /// `Ok(true)`: everything is written; `Ok(false)`: the stream would
+        /// block, the rest stays queued (wait for writability).
+        ///
+        /// # Errors
+        /// As [`flush`](Self::flush), without timeouts.
+        pub fn try_flush(&mut self) -> Result<bool, TransportError> {
+            self.wr.try_flush(&mut self.io)
+        }
+
+        /// Sends a frame, blocking as needed.
+        ///
+        /// Small frames are coalesced: they are queued and written out once
+        /// [`write_batch`](FramedConfig::write_batch) bytes are queued, by
+        /// [`flush`](Self::flush), or (for a [`Framed`]) before `recv` waits
+        /// for input. Payloads of [`vectored_min`](FramedConfig::vectored_min)
+        /// bytes or more go out at once, together with anything queued, in
+        /// one vectored write of queue + header + payload + trailer, without
+        /// copying the payload (for codecs with an
+        /// [`envelope`](Encoder::envelope)).
+        ///
+        /// ```
+        /// use sockframe::{Framed, LengthCodec};
+        ///
+        /// let mut framed = Framed::new(Vec::new(), LengthCodec::new());
+        /// framed.send(b"hi")?;
+        /// assert_eq!(framed.pending_send_bytes(), 6); // coalescing
+        /// framed.flush()?;
+        /// assert_eq!(framed.get_ref(), b"\x00\x00\x00\x02hi");
+        /// # Ok::<(), sockframe::TransportError>(())
+        /// ```
+        ///
+        /// The queue never holds more than `max(send_cap, one frame)`: when a
+        /// frame does not fit, `send` first writes the queue out (BAD_INPUTS E6).
+        ///
+        /// # Errors
+        /// * [`TransportError::Encode`] or [`TransportError::Full`] (the queue
+        ///   could not be written out, e.g. a write timeout while the peer does
+        ///   not read): the frame was **not** queued; retry `send` later.
+        /// * [`TransportError::SendFailed`]: the peer is gone; `unsent` counts
+        ///   this frame's unsent bytes too.
+        /// * Any other error (`Timeout`, `WriteZero`, `Io`) concerns writing
+        ///   *after* the frame was queued: do not send it again; call
+        ///   [`flush`](Self::flush) to retry.
+        #[inline(always)]
+        pub fn send(&mut self, payload: &[u8]) -> Result<(), TransportError> {
+            self.wr.send(&mut self.io, &mut self.codec, payload)
+        }
+
+        /// Queues a frame without writing (non-blocking mode); write it out
+        /// with [`try_flush`](Self::try_flush). An empty queue always accepts
+        /// one frame, so memory stays below `max(send_cap, one frame)`. The
+        /// payload is copied into the queue (the zero-copy vectored path is
+        /// [`send`](Self::send)'s, which may block).
+        ///
+        /// ```
+        /// use sockframe::{Framed, FramedConfig, LengthCodec, TransportError};
+        ///
+        /// let config = FramedConfig::new().send_cap(16).write_batch(16);
+        /// let mut framed = Framed::with_config(Vec::new(), LengthCodec::new(), config)?;
+        /// framed.queue(b"0123456789")?;
+        /// // BAD_INPUTS E6: the cap is reached, backpressure instead of growth.
+        /// assert!(matches!(framed.queue(b"more"), Err(TransportError::Full { queued: 14, cap: 16 })));
+        /// assert!(framed.try_flush()?);
+        /// framed.queue(b"more")?;
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        ///
+        /// # Errors
+        /// [`TransportError::Full`] at the cap (nothing queued; flush, then
+        /// retry), or [`TransportError::Encode`].
+        pub fn queue(&mut self, payload: &[u8]) -> Result<(), TransportError> {
+            self.wr.queue(&mut self.codec, payload)
+        }
+    };
+}
+
+impl<S, C: Decoder> Framed<S, C> {
+    /// A transport with the default [`FramedConfig`].
+    pub fn new(io: S, codec: C) -> Self {
+        Framed::with_valid_config(io, codec, FramedConfig::new())
+    }
+
+    /// A transport with `config`.
     ///
     /// ```
-    /// use sockframe::{Framed, LengthCodec};
+    /// use sockframe::{Framed, FramedConfig, LengthCodec};
     ///
-    /// let mut framed = Framed::new(Vec::new(), LengthCodec::new());
-    /// framed.send(b"hi")?;
-    /// assert_eq!(framed.pending_send_bytes(), 6); // coalescing
-    /// framed.flush()?;
-    /// assert_eq!(framed.get_ref(), b"\x00\x00\x00\x02hi");
-    /// # Ok::<(), sockframe::TransportError>(())
+    /// let io = std::io::Cursor::new(Vec::<u8>::new());
+    /// let framed = Framed::with_config(io, LengthCodec::new(), FramedConfig::new().send_cap(1 << 16))?;
+    /// assert_eq!(framed.config().get_send_cap(), 1 << 16);
+    /// assert_eq!(framed.recv_cap(), 8 * 1024 * 1024 + 4 + 64 * 1024); // the codec's largest frame + one read
+    /// # Ok::<(), sockframe::ConfigError>(())
     /// ```
-    ///
-    /// The queue never holds more than `max(send_cap, one frame)`: when a
-    /// frame does not fit, `send` first writes the queue out (BAD_INPUTS E6).
     ///
     /// # Errors
-    /// * [`TransportError::Encode`] or [`TransportError::Full`] (the queue
-    ///   could not be written out, e.g. a write timeout while the peer does not
-    ///   read): the frame was **not** queued; retry `send` later.
-    /// * [`TransportError::SendFailed`]: the peer is gone; `unsent` counts
-    ///   this frame's unsent bytes too.
-    /// * Any other error (`Timeout`, `WriteZero`, `Io`) concerns writing
-    ///   *after* the frame was queued: do not send it again; call
-    ///   [`flush`](Self::flush) to retry.
-    #[inline(always)]
-    pub fn send(&mut self, payload: &[u8]) -> Result<(), TransportError> {
-        if payload.len() >= self.config.vectored_min && self.send_large(payload)? {
-            return Ok(());
-        }
-        // Small frames: encode straight into the queue (no intermediate
-        // envelope). `write_batch <= send_cap` (checked by `build`), so the
-        // queue can only be over its cap when it is also due for a write.
-        let before = self.wq.len();
-        self.encode_into_queue(payload)?;
-        if self.wq.len() >= self.config.write_batch {
-            return self.send_batch_full(before, payload);
-        }
-        Ok(())
+    /// As [`FramedConfig::build`].
+    pub fn with_config(io: S, codec: C, config: FramedConfig) -> Result<Self, ConfigError> {
+        Ok(Framed::with_valid_config(io, codec, config.build()?))
     }
 
-    /// [`send`](Self::send)'s path for a payload of `vectored_min` bytes or
-    /// more: one vectored write. `Ok(false)`: the codec has no envelope, and
-    /// the payload takes the small-frame path.
-    #[inline(never)]
-    fn send_large(&mut self, payload: &[u8]) -> Result<bool, TransportError> {
-        let Some(env) = self.codec.envelope(payload)? else {
-            return Ok(false);
-        };
-        let len = env
-            .frame_len(payload.len())
-            .ok_or(TransportError::Full { queued: self.wq.len(), cap: self.wq.cap() })?;
-        self.make_room(len)?;
-        self.send_vectored(&env, payload)?;
-        Ok(true)
+    fn with_valid_config(io: S, codec: C, config: FramedConfig) -> Self {
+        let rd = ReadState::new(&config, &codec, Instant::now());
+        Framed { io, codec, rd, wr: WriteState::new(&config), config }
+    }
+}
+
+impl<S, C> Framed<S, C> {
+    common_api!(S, C);
+
+    /// The stream, the codec, the received bytes not yet decoded, and the
+    /// queued bytes not yet written.
+    pub fn into_parts(self) -> (S, C, Vec<u8>, Vec<u8>) {
+        let rest = self.rd.rbuf.data().to_vec();
+        let unsent = self.wr.wq.pending().to_vec();
+        (self.io, self.codec, rest, unsent)
     }
 
-    /// The queue grew from `before` bytes to at least `write_batch` by
-    /// encoding `payload`: undo and retry if that went over the cap, then
-    /// write the queue out once it holds `write_batch` bytes.
-    #[inline(never)]
-    fn send_batch_full(&mut self, before: usize, payload: &[u8]) -> Result<(), TransportError> {
-        if before > 0 && self.wq.len() > self.wq.cap() {
-            let len = self.wq.len() - before;
-            self.wq.buffer_mut().truncate(before);
-            self.make_room(len)?;
-            self.encode_into_queue(payload)?;
-        }
-        if self.wq.len() >= self.config.write_batch {
-            self.write_queue(true)?;
-        }
-        Ok(())
-    }
-
-    #[inline(always)]
-    fn encode_into_queue(&mut self, payload: &[u8]) -> Result<(), TransportError> {
-        // Encoders write nothing on error, so the queue stays as it was.
-        self.codec.encode(payload, self.wq.buffer_mut())?;
-        Ok(())
-    }
-
-    /// Blocking: writes the queue out if `len` more bytes would not fit under
-    /// the cap. A stalled peer becomes [`TransportError::Full`] (nothing
-    /// queued) instead of unbounded growth (BAD_INPUTS E6).
-    fn make_room(&mut self, len: usize) -> Result<(), TransportError> {
-        if self.wq.has_room(len) {
-            return Ok(());
-        }
-        match self.write_queue(true) {
-            Ok(_) => Ok(()),
-            Err(TransportError::Timeout { .. } | TransportError::WriteZero { .. }) => {
-                Err(TransportError::Full { queued: self.wq.len(), cap: self.wq.cap() })
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Queues a frame without writing (non-blocking mode); write it out with
-    /// [`try_flush`](Self::try_flush). An empty queue always accepts one
-    /// frame, so memory stays below `max(send_cap, one frame)`. The payload is
-    /// copied into the queue (the zero-copy vectored path is
-    /// [`send`](Self::send)'s, which may block).
+    /// Splits into a read half and a write half over two handles of the same
+    /// socket (`try_clone`), as with `TcpStream::try_clone`. Buffered input
+    /// stays with the read half, queued output with the write half; each half
+    /// gets a copy of the codec.
     ///
     /// ```
-    /// use sockframe::{Framed, FramedConfig, LengthCodec, TransportError};
+    /// use std::net::{TcpListener, TcpStream};
+    /// use sockframe::{Framed, LengthCodec};
     ///
-    /// let config = FramedConfig::new().send_cap(16).write_batch(16);
-    /// let mut framed = Framed::with_config(Vec::new(), LengthCodec::new(), config)?;
-    /// framed.queue(b"0123456789")?;
-    /// // BAD_INPUTS E6: the cap is reached, backpressure instead of growth.
-    /// assert!(matches!(framed.queue(b"more"), Err(TransportError::Full { queued: 14, cap: 16 })));
-    /// assert!(framed.try_flush()?);
-    /// framed.queue(b"more")?;
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let client = Framed::new(TcpStream::connect(listener.local_addr()?)?, LengthCodec::new());
+    /// let (server, _) = listener.accept()?;
+    /// let (mut rx, mut tx) = client.try_split()?;
+    /// let mut peer = Framed::new(server, LengthCodec::new());
+    /// tx.send(b"ping")?;
+    /// tx.flush()?;
+    /// assert_eq!(peer.recv()?.as_deref(), Some(&b"ping"[..]));
+    /// peer.send(b"pong")?;
+    /// peer.flush()?;
+    /// assert_eq!(rx.recv()?.as_deref(), Some(&b"pong"[..]));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
-    /// [`TransportError::Full`] at the cap (nothing queued; flush, then
-    /// retry), or [`TransportError::Encode`].
-    pub fn queue(&mut self, payload: &[u8]) -> Result<(), TransportError> {
-        let before = self.wq.len();
-        self.codec.encode(payload, self.wq.buffer_mut())?;
-        if before > 0 && self.wq.len() > self.wq.cap() {
-            self.wq.buffer_mut().truncate(before);
-            return Err(TransportError::Full { queued: before, cap: self.wq.cap() });
-        }
-        Ok(())
+    /// The error of cloning the socket handle.
+    pub fn try_split(self) -> io::Result<(FramedRead<S, C>, FramedWrite<S, C>)>
+    where
+        S: TryClone,
+        C: Clone,
+    {
+        let other = self.io.try_clone_stream()?;
+        let read = FramedRead { io: self.io, codec: self.codec.clone(), rd: self.rd, config: self.config };
+        let write = FramedWrite { io: other, codec: self.codec, wr: self.wr, config: self.config };
+        Ok((read, write))
     }
 }
 
 impl<S: Read + Write, C: Decoder> Framed<S, C> {
-    /// Hands a decoded frame's payload to `f`, then drops the frame from the
-    /// receive buffer.
     #[inline(always)]
-    fn take_frame<T>(&mut self, frame: Frame, f: impl FnOnce(&[u8]) -> T) -> T {
-        let out = f(frame.payload(self.rbuf.data()));
-        self.rbuf.consume(frame.consumed());
-        self.rbuf.maybe_shrink();
-        // The rest arrived no later than the last read.
-        self.frame_started = if self.rbuf.is_empty() { None } else { Some(self.last_read) };
-        out
+    fn read_parts(&mut self) -> (&mut S, &mut C, &mut ReadState, &mut WriteState) {
+        (&mut self.io, &mut self.codec, &mut self.rd, &mut self.wr)
     }
 
-    /// A frame already in the buffer is returned here, inlined into the
-    /// caller's loop; everything else (reads, end of stream, deadlines) is
-    /// [`recv_slow`](Self::recv_slow)'s.
-    #[inline(always)]
-    fn recv_inner<T>(
-        &mut self,
-        blocking: bool,
-        f: impl FnOnce(&[u8]) -> T,
-    ) -> Result<Recv<T>, TransportError> {
-        if !self.eof {
-            if let Some(frame) = self.codec.decode(self.rbuf.data_mut())? {
-                return Ok(Recv::Frame(self.take_frame(frame, f)));
-            }
-        }
-        self.recv_slow(blocking, f)
-    }
+    read_api!();
+}
 
-    /// [`recv_inner`](Self::recv_inner) found no whole frame buffered: read
-    /// until one is, or until the end of the stream, a would-block or an error.
-    #[inline(never)]
-    fn recv_slow<T>(
-        &mut self,
-        blocking: bool,
-        f: impl FnOnce(&[u8]) -> T,
-    ) -> Result<Recv<T>, TransportError> {
-        loop {
-            if self.eof {
-                // A clean end, or Truncated when the stream ended inside a frame.
-                return Ok(match self.codec.decode_eof(self.rbuf.data_mut())? {
-                    Some(frame) => Recv::Frame(self.take_frame(frame, f)),
-                    None => Recv::End,
-                });
-            }
-            if blocking && !self.wq.is_empty() {
-                // Never wait for a reply to a request still in our queue.
-                self.write_queue(true)?;
-            }
-            if let Some(start) = self.frame_started {
-                if self.last_read.saturating_duration_since(start) >= self.config.frame_deadline {
-                    return Err(TransportError::Timeout {
-                        kind: TimeoutKind::FrameDeadline,
-                        buffered: self.rbuf.len(),
-                    });
-                }
-            }
-            match self.rbuf.read_from(&mut self.io) {
-                Ok(ReadOutcome::Data(_)) => {
-                    self.last_read = Instant::now();
-                    if self.frame_started.is_none() {
-                        self.frame_started = Some(self.last_read);
-                    }
-                }
-                Ok(ReadOutcome::Eof) => {
-                    self.eof = true;
-                    self.frame_started = None;
-                    continue;
-                }
-                Ok(ReadOutcome::Full) => return Err(TransportError::RecvBufferFull { cap: self.rbuf.cap() }),
-                Err(e) if is_would_block(e.kind()) => {
-                    self.check_deadlines()?;
-                    return if blocking {
-                        Err(TransportError::Timeout { kind: TimeoutKind::Read, buffered: self.rbuf.len() })
-                    } else {
-                        Ok(Recv::WouldBlock)
-                    };
-                }
-                Err(e) if is_reset(e.kind()) && !self.rbuf.is_empty() => {
-                    let discarded = self.rbuf.len();
-                    self.rbuf.consume(discarded);
-                    self.frame_started = None;
-                    return Err(TransportError::ResetMidFrame { discarded, source: e });
-                }
-                Err(e) => return Err(TransportError::Io(e)),
-            }
-            if let Some(frame) = self.codec.decode(self.rbuf.data_mut())? {
-                return Ok(Recv::Frame(self.take_frame(frame, f)));
-            }
-        }
-    }
+impl<S: Write, C: Encoder> Framed<S, C> {
+    write_api!();
+}
 
-    /// Receives the next frame, blocking. `Ok(None)`: the peer closed at a
-    /// frame boundary. Queued frames are flushed before it waits for input.
-    ///
-    /// ```
-    /// use std::io::Cursor;
-    /// use sockframe::{Framed, LengthCodec};
-    ///
-    /// let wire = b"\x00\x00\x00\x02hi\x00\x00\x00\x00".to_vec();
-    /// let mut framed = Framed::new(Cursor::new(wire), LengthCodec::new());
-    /// assert_eq!(framed.recv()?.as_deref(), Some(&b"hi"[..]));
-    /// assert_eq!(framed.recv()?.as_deref(), Some(&b""[..]));
-    /// assert_eq!(framed.recv()?, None);
-    /// # Ok::<(), sockframe::TransportError>(())
-    /// ```
+impl<S: Write + HalfClose, C: Encoder> Framed<S, C> {
+    /// Flushes, then shuts down the sending side (TCP FIN): the peer sees a
+    /// clean end after our last frame and can still reply (BAD_INPUTS T3).
     ///
     /// # Errors
-    /// `Decode(Truncated { pending })` when the stream ends inside a frame;
-    /// `ResetMidFrame { discarded }`; `Timeout` (the socket's read timeout,
-    /// the frame deadline or the idle timeout — buffered bytes are kept);
-    /// `RecvBufferFull`; other `Decode` and `Io` errors.
-    pub fn recv(&mut self) -> Result<Option<Bytes>, TransportError> {
-        self.recv_with(Bytes::copy_from_slice)
-    }
-
-    /// Like [`recv`](Self::recv), but lends the payload to `f` straight from
-    /// the receive buffer: no allocation.
-    ///
-    /// ```
-    /// use std::io::Cursor;
-    /// use sockframe::{Framed, LengthCodec};
-    ///
-    /// let mut framed = Framed::new(Cursor::new(b"\x00\x00\x00\x02hi".to_vec()), LengthCodec::new());
-    /// assert_eq!(framed.recv_with(|p| p.len())?, Some(2));
-    /// # Ok::<(), sockframe::TransportError>(())
-    /// ```
-    ///
-    /// # Errors
-    /// As [`recv`](Self::recv).
-    #[inline]
-    pub fn recv_with<T>(&mut self, f: impl FnOnce(&[u8]) -> T) -> Result<Option<T>, TransportError> {
-        match self.recv_inner(true, f)? {
-            Recv::Frame(t) => Ok(Some(t)),
-            Recv::End => Ok(None),
-            // recv_inner(blocking) reports would-block as a timeout.
-            Recv::WouldBlock => {
-                Err(TransportError::Timeout { kind: TimeoutKind::Read, buffered: self.rbuf.len() })
-            }
-        }
-    }
-
-    /// Receives without blocking: a frame, [`Recv::WouldBlock`] (every byte
-    /// read so far is kept), or [`Recv::End`]. Does not write; call
-    /// [`try_flush`](Self::try_flush) for that.
-    ///
-    /// # Errors
-    /// As [`recv`](Self::recv); timeouts only for the frame deadline and the
-    /// idle timeout.
-    pub fn try_recv(&mut self) -> Result<Recv<Bytes>, TransportError> {
-        self.try_recv_with(Bytes::copy_from_slice)
-    }
-
-    /// [`try_recv`](Self::try_recv) lending the payload to `f`.
-    ///
-    /// # Errors
-    /// As [`try_recv`](Self::try_recv).
-    pub fn try_recv_with<T>(&mut self, f: impl FnOnce(&[u8]) -> T) -> Result<Recv<T>, TransportError> {
-        self.recv_inner(false, f)
+    /// As [`flush`](Self::flush), or the shutdown's I/O error.
+    pub fn close_write(&mut self) -> Result<(), TransportError> {
+        self.flush()?;
+        self.io.shutdown_write()?;
+        Ok(())
     }
 }
 
-impl<S: Write + HalfClose, C> Framed<S, C> {
-    /// Flushes, then shuts down the sending side (TCP FIN): the peer sees a
-    /// clean end after our last frame and can still reply (BAD_INPUTS T3).
+impl<R, D: Decoder> FramedRead<R, D> {
+    /// A read half with the default [`FramedConfig`].
+    pub fn new(io: R, codec: D) -> Self {
+        FramedRead::with_valid_config(io, codec, FramedConfig::new())
+    }
+
+    /// A read half with `config` (its send settings are unused).
+    ///
+    /// # Errors
+    /// As [`FramedConfig::build`].
+    pub fn with_config(io: R, codec: D, config: FramedConfig) -> Result<Self, ConfigError> {
+        Ok(FramedRead::with_valid_config(io, codec, config.build()?))
+    }
+
+    fn with_valid_config(io: R, codec: D, config: FramedConfig) -> Self {
+        let rd = ReadState::new(&config, &codec, Instant::now());
+        FramedRead { io, codec, rd, config }
+    }
+}
+
+impl<R, D> FramedRead<R, D> {
+    common_api!(R, D);
+
+    /// The stream, the codec, and the received bytes not yet decoded.
+    pub fn into_parts(self) -> (R, D, Vec<u8>) {
+        let rest = self.rd.rbuf.data().to_vec();
+        (self.io, self.codec, rest)
+    }
+}
+
+impl<R: Read, D: Decoder> FramedRead<R, D> {
+    #[inline(always)]
+    fn read_parts(&mut self) -> (&mut R, &mut D, &mut ReadState, NoWrites) {
+        (&mut self.io, &mut self.codec, &mut self.rd, NoWrites)
+    }
+
+    read_api!();
+}
+
+impl<W, E> FramedWrite<W, E> {
+    /// A write half with the default [`FramedConfig`].
+    pub fn new(io: W, codec: E) -> Self {
+        FramedWrite::with_valid_config(io, codec, FramedConfig::new())
+    }
+
+    /// A write half with `config` (its receive settings are unused).
+    ///
+    /// # Errors
+    /// As [`FramedConfig::build`].
+    pub fn with_config(io: W, codec: E, config: FramedConfig) -> Result<Self, ConfigError> {
+        Ok(FramedWrite::with_valid_config(io, codec, config.build()?))
+    }
+
+    fn with_valid_config(io: W, codec: E, config: FramedConfig) -> Self {
+        FramedWrite { io, codec, wr: WriteState::new(&config), config }
+    }
+
+    common_api!(W, E);
+
+    /// The stream, the codec, and the queued bytes not yet written.
+    pub fn into_parts(self) -> (W, E, Vec<u8>) {
+        let unsent = self.wr.wq.pending().to_vec();
+        (self.io, self.codec, unsent)
+    }
+}
+
+impl<W: Write, E: Encoder> FramedWrite<W, E> {
+    write_api!();
+}
+
+impl<W: Write + HalfClose, E: Encoder> FramedWrite<W, E> {
+    /// Flushes, then shuts down the sending side (TCP FIN), as
+    /// [`Framed::close_write`].
     ///
     /// # Errors
     /// As [`flush`](Self::flush), or the shutdown's I/O error.

@@ -30,29 +30,26 @@ fn text_payloads() -> impl Strategy<Value = Vec<Vec<u8>>> {
 /// A caller that keeps going after errors, as `Overlong::Discard` allows:
 /// returns the frames and the number of errors.
 fn decode_discarding(codec: &mut DelimitedCodec, wire: &[u8], chunk: usize) -> (Vec<Vec<u8>>, usize, usize) {
+    // Returns the frames, the skipped regions (one per overlong line) and the
+    // peak of bytes held after each decode pass.
     let mut buf = Vec::new();
-    let (mut frames, mut errors, mut peak) = (Vec::new(), 0, 0);
+    let (mut frames, mut regions, mut peak) = (Vec::new(), 0, 0);
     for piece in wire.chunks(chunk.max(1)) {
         buf.extend_from_slice(piece);
         let mut used = 0;
-        loop {
-            match codec.decode(&mut buf[used..]) {
-                Ok(Some(f)) => {
-                    frames.push(f.payload(&buf[used..]).to_vec());
-                    used += f.consumed();
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    assert_eq!(e, DecodeError::DelimiterNotFound { max: codec.max_frame_length() });
-                    errors += 1;
-                }
+        while let Some(f) = codec.decode(&mut buf[used..]).expect("discard mode never fails") {
+            assert!(f.consumed() > 0, "a frame or skip always makes progress");
+            if f.is_skip() {
+                regions += usize::from(f.ends_skip_region());
+            } else {
+                frames.push(f.payload(&buf[used..]).to_vec());
             }
-            assert!(errors <= wire.len(), "error loop");
+            used += f.consumed();
         }
         buf.drain(..used);
         peak = peak.max(buf.len());
     }
-    (frames, errors, peak)
+    (frames, regions, peak)
 }
 
 proptest! {
@@ -98,7 +95,7 @@ proptest! {
     }
 
     #[test]
-    fn discard_gives_one_error_per_overlong_line(
+    fn discard_skips_one_region_per_overlong_line(
         lines in prop::collection::vec(prop::collection::vec(prop::sample::select(b"abc\r".to_vec()), 0..30), 0..10),
         chunk in 1usize..40,
     ) {
@@ -110,14 +107,14 @@ proptest! {
             wire.push(b'\n');
         }
         let mut c = DelimitedCodec::builder().max_frame_length(max).overlong(Overlong::Discard).build().unwrap();
-        let (frames, errors, _) = decode_discarding(&mut c, &wire, chunk);
+        let (frames, regions, _) = decode_discarding(&mut c, &wire, chunk);
         let expect: Vec<Vec<u8>> = lines.iter().filter(|l| l.len() <= max).map(|l| {
             let mut l = l.clone();
             if l.last() == Some(&b'\r') { l.pop(); }
             l
         }).collect();
         prop_assert_eq!(frames, expect);
-        prop_assert_eq!(errors, lines.iter().filter(|l| l.len() > max).count());
+        prop_assert_eq!(regions, lines.iter().filter(|l| l.len() > max).count());
     }
 
     // Compatibility: tokio-util's LinesCodec splits text the same way.
@@ -185,12 +182,13 @@ fn d1_delimiter_never_arrives() {
 }
 
 #[test]
-fn d1_discard_mode_memory_bounded_with_take_discarded() {
-    // BAD_INPUTS D1 in Overlong::Discard mode: dropping what take_discarded
-    // reports keeps the buffer within max + delimiter + one read.
+fn d1_discard_mode_memory_bounded_by_skip_frames() {
+    // BAD_INPUTS D1 in Overlong::Discard mode: the decoder hands the overlong
+    // line back as skip frames while it streams in, so a caller that drops
+    // every frame it is given holds at most max + delimiter + one read.
     for delim in [&b"\n"[..], b"\r\n"] {
         let max = 50;
-        let mut c = DelimitedCodec::builder()
+        let c = DelimitedCodec::builder()
             .delimiter(delim)
             .max_frame_length(max)
             .overlong(Overlong::Discard)
@@ -201,34 +199,10 @@ fn d1_discard_mode_memory_bounded_with_take_discarded() {
         wire.extend_from_slice(b"next");
         wire.extend_from_slice(delim);
         for chunk in [1usize, 7, 4096] {
-            let mut c = c.clone();
-            let (mut buf, mut frames, mut errors, mut peak) = (Vec::new(), Vec::new(), 0, 0);
-            for piece in wire.chunks(chunk) {
-                buf.extend_from_slice(piece);
-                peak = peak.max(buf.len());
-                loop {
-                    match c.decode(&mut buf) {
-                        Ok(Some(f)) => {
-                            frames.push(f.payload(&buf).to_vec());
-                            buf.drain(..f.consumed());
-                        }
-                        Ok(None) => {
-                            let n = c.take_discarded();
-                            buf.drain(..n);
-                            break;
-                        }
-                        Err(_) => {
-                            errors += 1;
-                            let n = c.take_discarded();
-                            buf.drain(..n);
-                        }
-                    }
-                }
-            }
-            assert_eq!((frames, errors), (vec![b"next".to_vec()], 1), "chunk {chunk}");
-            assert!(peak < max + delim.len() + chunk, "chunk {chunk}: peak {peak}");
+            let (frames, regions, peak) = decode_discarding(&mut c.clone(), &wire, chunk);
+            assert_eq!((frames, regions), (vec![b"next".to_vec()], 1), "chunk {chunk}");
+            assert!(peak < max + delim.len(), "chunk {chunk}: peak {peak}");
         }
-        assert_eq!(c.take_discarded(), 0);
     }
 }
 
@@ -240,8 +214,8 @@ fn d2_overlong_then_no_delimiter_one_error() {
     let mut wire = vec![b'z'; 5000];
     wire.extend_from_slice(b"\nok\n");
     for chunk in [1, 3, 64, 5000] {
-        let (frames, errors, _) = decode_discarding(&mut c.clone(), &wire, chunk);
-        assert_eq!(errors, 1);
+        let (frames, regions, _) = decode_discarding(&mut c.clone(), &wire, chunk);
+        assert_eq!(regions, 1);
         assert_eq!(frames, [b"ok"]);
     }
     // Fail mode: the error repeats if the caller insists; no frame.

@@ -10,6 +10,14 @@
 //!         | "discard"             ; lines / delim: skip overlong lines (Overlong::Discard)
 //! ```
 //!
+//! # Adding a framing
+//!
+//! A framing lives in its own file under `src/codec/` and implements
+//! [`Decoder`], [`Encoder`] and [`Spec`] (its spec names, example specs,
+//! parsing and printing). One line in [`for_each_codec!`](crate::for_each_codec)
+//! then gives it a [`Codec`] variant, spec parsing, the tokio-util impls and
+//! a place in the contract test suite.
+//!
 //! | spec | codec |
 //! |---|---|
 //! | `len` = `len:u32be` | [`LengthCodec`], 4-byte big-endian length |
@@ -40,104 +48,177 @@
 //! assert!(err.contains("valid forms"), "{err}");
 //! ```
 
-use alloc::format;
-use alloc::string::ToString;
+use alloc::string::{String, ToString};
 use core::fmt;
 use core::str::FromStr;
 
 use bytes::BytesMut;
 
-use crate::codec::cobs::{self, CobsCodec};
-use crate::codec::delimited::{self, DelimitedCodec, Overlong};
-use crate::codec::length::{self, Endian, LengthCodec};
-use crate::codec::netstring::{self, NetstringCodec};
-use crate::codec::raw::{self, FixedCodec, RawCodec};
-use crate::codec::varint::{self, VarintCodec};
 use crate::codec::{Decoder, Encoder, Envelope, Frame};
 use crate::error::{ConfigError, DecodeError, EncodeError};
+
+/// A framing that can be named by a spec string (see [`Codec`]).
+pub trait Spec: Sized + Decoder + Encoder {
+    /// The spec names this framing answers to (`"len"`, or `"lines"` and `"delim"`).
+    const NAMES: &'static [&'static str];
+    /// Representative specs, used by the contract test suite: every framing
+    /// is tested in each of these configurations.
+    const EXAMPLES: &'static [&'static str];
+
+    /// Builds the framing named `name` with its `:arg`; the common options
+    /// (`max=`, `discard`) are applied afterwards.
+    ///
+    /// # Errors
+    /// Why the argument is not valid.
+    fn from_spec(name: &str, arg: Option<&str>) -> Result<Self, String>;
+
+    /// Writes `name[:arg]`, the part of the spec before the options.
+    ///
+    /// # Errors
+    /// As the formatter.
+    fn fmt_spec(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+
+    /// The maximum frame length in force (the record size for `fixed`).
+    fn max_frame_length(&self) -> usize;
+
+    /// The maximum a spec without `max=` gets; `None` if the framing takes
+    /// no `max=` option.
+    fn default_max(&self) -> Option<usize>;
+
+    /// The same framing with another maximum (decoding state is reset).
+    ///
+    /// # Errors
+    /// The builder's error, e.g. a maximum the length field cannot express.
+    fn with_max_frame_length(&self, max: usize) -> Result<Self, ConfigError>;
+
+    /// Whether this framing skips bad input (`,discard`) instead of failing.
+    fn discards(&self) -> bool {
+        false
+    }
+
+    /// The same framing in skip mode (`,discard`).
+    ///
+    /// # Errors
+    /// When the framing has no skip mode.
+    fn with_discard(&self) -> Result<Self, String> {
+        Err("takes no discard option".to_string())
+    }
+}
+
+/// For [`Spec::from_spec`] of a framing that takes no `:arg`.
+pub(crate) fn no_arg<T>(arg: Option<&str>, codec: T) -> Result<T, String> {
+    match arg {
+        None => Ok(codec),
+        Some(_) => Err("takes no argument".to_string()),
+    }
+}
+
+/// Calls `$callback! { (Variant, Type), ... }` with every framing of the
+/// crate: the one list that [`Codec`], spec parsing, the tokio-util impls and
+/// the contract test suite are generated from.
+///
+/// ```
+/// macro_rules! names {
+///     ($(($variant:ident, $ty:ty)),* $(,)?) => {
+///         [$(stringify!($variant)),*]
+///     };
+/// }
+/// let names = sockframe::for_each_codec!(names);
+/// assert!(names.contains(&"Length") && names.contains(&"Cobs"));
+/// ```
+#[macro_export]
+macro_rules! for_each_codec {
+    ($callback:ident) => {
+        $callback! {
+            (Length, $crate::codec::length::LengthCodec),
+            (Varint, $crate::codec::varint::VarintCodec),
+            (Delimited, $crate::codec::delimited::DelimitedCodec),
+            (Netstring, $crate::codec::netstring::NetstringCodec),
+            (Cobs, $crate::codec::cobs::CobsCodec),
+            (Raw, $crate::codec::raw::RawCodec),
+            (Fixed, $crate::codec::raw::FixedCodec),
+        }
+    };
+}
+
+macro_rules! define_codec {
+    ($(($variant:ident, $ty:ty)),* $(,)?) => {
+        /// Any framing of this crate, chosen at run time. See the [module docs](self).
+        ///
+        /// ```
+        /// use bytes::BytesMut;
+        /// use sockframe::{Codec, Decoder, Encoder};
+        ///
+        /// for spec in ["len", "varint", "lines", "delim:0d0a", "netstring", "cobs"] {
+        ///     let mut codec: Codec = spec.parse().unwrap();
+        ///     let mut wire = BytesMut::new();
+        ///     codec.encode(b"hi", &mut wire).unwrap();
+        ///     assert_eq!(codec.decode_bytes(&mut wire).unwrap().unwrap(), "hi", "{spec}");
+        /// }
+        /// ```
+        #[derive(Debug, Clone)]
+        #[non_exhaustive]
+        pub enum Codec {
+            $(
+                #[doc = concat!("[`", stringify!($ty), "`]")]
+                $variant($ty),
+            )*
+        }
+
+        $(
+            impl From<$ty> for Codec {
+                fn from(c: $ty) -> Self {
+                    Codec::$variant(c)
+                }
+            }
+        )*
+
+        macro_rules! delegate {
+            ($self:expr, $c:ident => $e:expr) => {
+                match $self {
+                    $(Codec::$variant($c) => $e,)*
+                }
+            };
+        }
+
+        /// Builds the framing that answers to `name`, if any does.
+        fn from_name(name: &str, arg: Option<&str>) -> Option<Result<Codec, String>> {
+            $(
+                if <$ty as Spec>::NAMES.contains(&name) {
+                    return Some(<$ty as Spec>::from_spec(name, arg).map(Codec::$variant));
+                }
+            )*
+            None
+        }
+
+        impl Codec {
+            /// Representative specs of every framing (each framing's
+            /// [`Spec::EXAMPLES`]).
+            pub fn examples() -> impl Iterator<Item = &'static str> {
+                [$(<$ty as Spec>::EXAMPLES),*].into_iter().flatten().copied()
+            }
+        }
+    };
+}
+
+for_each_codec!(define_codec);
 
 /// The valid spec forms, as listed in errors.
 pub const VALID_FORMS: &str = "len (= len:u32be), len:u8, len:u16be, len:u16le, len:u24be, ..., len:u64le, \
 varint, lines, delim:HEX (1 to 32 bytes, e.g. delim:00, delim:0d0a), netstring, cobs, raw, fixed:N; \
 optionally followed by ,max=BYTES (and ,discard for lines/delim)";
 
-/// Any framing of this crate, chosen at run time. See the [module docs](self).
-///
-/// ```
-/// use bytes::BytesMut;
-/// use sockframe::{Codec, Decoder, Encoder};
-///
-/// for spec in ["len", "varint", "lines", "delim:0d0a", "netstring", "cobs"] {
-///     let mut codec: Codec = spec.parse().unwrap();
-///     let mut wire = BytesMut::new();
-///     codec.encode(b"hi", &mut wire).unwrap();
-///     assert_eq!(codec.decode_bytes(&mut wire).unwrap().unwrap(), "hi", "{spec}");
-/// }
-/// ```
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum Codec {
-    /// `len...`
-    Length(LengthCodec),
-    /// `varint`
-    Varint(VarintCodec),
-    /// `lines`, `delim:HEX`
-    Delimited(DelimitedCodec),
-    /// `netstring`
-    Netstring(NetstringCodec),
-    /// `cobs`
-    Cobs(CobsCodec),
-    /// `raw`
-    Raw(RawCodec),
-    /// `fixed:N`
-    Fixed(FixedCodec),
-}
-
 impl Default for Codec {
     /// `len:u32be`.
     fn default() -> Self {
-        Codec::Length(LengthCodec::new())
+        Codec::Length(crate::codec::length::LengthCodec::new())
     }
 }
-
-macro_rules! delegate {
-    ($self:expr, $c:ident => $e:expr) => {
-        match $self {
-            Codec::Length($c) => $e,
-            Codec::Varint($c) => $e,
-            Codec::Delimited($c) => $e,
-            Codec::Netstring($c) => $e,
-            Codec::Cobs($c) => $e,
-            Codec::Raw($c) => $e,
-            Codec::Fixed($c) => $e,
-        }
-    };
-}
-
-macro_rules! from_codec {
-    ($($t:ident => $v:ident),*) => {$(
-        impl From<$t> for Codec {
-            fn from(c: $t) -> Self {
-                Codec::$v(c)
-            }
-        }
-    )*};
-}
-from_codec!(LengthCodec => Length, VarintCodec => Varint, DelimitedCodec => Delimited,
-    NetstringCodec => Netstring, CobsCodec => Cobs, RawCodec => Raw, FixedCodec => Fixed);
 
 impl Codec {
     /// The maximum frame length in force (the record size for `fixed`).
     pub fn max_frame_length(&self) -> usize {
-        match self {
-            Codec::Length(c) => c.max_frame_length(),
-            Codec::Varint(c) => c.max_frame_length(),
-            Codec::Delimited(c) => c.max_frame_length(),
-            Codec::Netstring(c) => c.max_frame_length(),
-            Codec::Cobs(c) => c.max_frame_length(),
-            Codec::Raw(c) => c.max_frame_length(),
-            Codec::Fixed(c) => c.size(),
-        }
+        delegate!(self, c => c.max_frame_length())
     }
 
     /// The same framing with another maximum frame length (decoding state is
@@ -155,118 +236,35 @@ impl Codec {
     /// The codec's builder errors, e.g. a maximum a `len:u8` field cannot
     /// express; [`ConfigError::Invalid`] for `fixed`.
     pub fn with_max_frame_length(self, max: usize) -> Result<Self, ConfigError> {
-        Ok(match self {
-            Codec::Length(c) => Codec::Length(
-                LengthCodec::builder()
-                    .width(c.width())
-                    .endian(if c.is_big_endian() { Endian::Big } else { Endian::Little })
-                    .max_frame_length(max)
-                    .build()?,
-            ),
-            Codec::Varint(c) => Codec::Varint(
-                VarintCodec::builder().allow_overlong(c.allows_overlong()).max_frame_length(max).build()?,
-            ),
-            Codec::Delimited(c) => Codec::Delimited(
-                DelimitedCodec::builder()
-                    .delimiter(c.delimiter())
-                    .strip_cr(c.strips_cr())
-                    .overlong(c.overlong())
-                    .max_frame_length(max)
-                    .build()?,
-            ),
-            Codec::Netstring(_) => Codec::Netstring(NetstringCodec::builder().max_frame_length(max).build()?),
-            Codec::Cobs(_) => Codec::Cobs(CobsCodec::builder().max_frame_length(max).build()?),
-            Codec::Raw(_) => Codec::Raw(RawCodec::with_max_frame_length(max)?),
-            Codec::Fixed(_) => return Err(ConfigError::Invalid { reason: "fixed records have no max" }),
-        })
+        Ok(delegate!(&self, c => c.with_max_frame_length(max)?.into()))
     }
 
-    /// The default maximum of this framing, as a spec without `max=` gets it.
-    fn default_max(&self) -> Option<usize> {
-        Some(match self {
-            Codec::Length(c) => {
-                let field_max = if c.width() >= 8 { u64::MAX } else { (1u64 << (8 * c.width())) - 1 };
-                usize::try_from(field_max)
-                    .map_or(length::DEFAULT_MAX_FRAME_LENGTH, |m| m.min(length::DEFAULT_MAX_FRAME_LENGTH))
-            }
-            Codec::Varint(_) => varint::DEFAULT_MAX_FRAME_LENGTH,
-            Codec::Delimited(_) => delimited::DEFAULT_MAX_LINE_LENGTH,
-            Codec::Netstring(_) => netstring::DEFAULT_MAX_FRAME_LENGTH,
-            Codec::Cobs(_) => cobs::DEFAULT_MAX_FRAME_LENGTH,
-            Codec::Raw(_) => raw::DEFAULT_MAX_CHUNK,
-            Codec::Fixed(_) => return None,
-        })
+    /// Whether this framing skips bad input (`,discard`) instead of failing.
+    pub fn discards(&self) -> bool {
+        delegate!(self, c => c.discards())
     }
 }
 
 impl fmt::Display for Codec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Codec::Length(c) if c.width() == 1 => f.write_str("len:u8")?,
-            Codec::Length(c) => {
-                write!(f, "len:u{}{}", 8 * c.width(), if c.is_big_endian() { "be" } else { "le" })?;
+        delegate!(self, c => {
+            c.fmt_spec(f)?;
+            if c.default_max().is_some_and(|d| d != c.max_frame_length()) {
+                write!(f, ",max={}", c.max_frame_length())?;
             }
-            Codec::Varint(_) => f.write_str("varint")?,
-            Codec::Delimited(c) if c.is_lines() => f.write_str("lines")?,
-            Codec::Delimited(c) => {
-                f.write_str("delim:")?;
-                for b in c.delimiter() {
-                    write!(f, "{b:02x}")?;
-                }
-            }
-            Codec::Netstring(_) => f.write_str("netstring")?,
-            Codec::Cobs(_) => f.write_str("cobs")?,
-            Codec::Raw(_) => f.write_str("raw")?,
-            Codec::Fixed(c) => write!(f, "fixed:{}", c.size())?,
-        }
-        if self.default_max().is_some_and(|d| d != self.max_frame_length()) {
-            write!(f, ",max={}", self.max_frame_length())?;
-        }
-        if let Codec::Delimited(c) = self {
-            if c.overlong() == Overlong::Discard {
+            if c.discards() {
                 f.write_str(",discard")?;
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
-fn spec_error(spec: &str, reason: impl ToString) -> ConfigError {
-    ConfigError::InvalidSpec { spec: spec.to_string(), reason: reason.to_string() }
-}
-
-fn parse_hex(hex: &str) -> Option<([u8; delimited::MAX_DELIMITER_LEN], usize)> {
-    let bytes = hex.as_bytes();
-    if bytes.is_empty() || bytes.len() % 2 != 0 || bytes.len() / 2 > delimited::MAX_DELIMITER_LEN {
-        return None;
+fn spec_error(spec: &str, reason: impl fmt::Display) -> ConfigError {
+    ConfigError::InvalidSpec {
+        spec: spec.to_string(),
+        reason: alloc::format!("{reason}; valid forms: {VALID_FORMS}"),
     }
-    let mut out = [0u8; delimited::MAX_DELIMITER_LEN];
-    for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-        let s = core::str::from_utf8(pair).ok()?;
-        *slot = u8::from_str_radix(s, 16).ok()?;
-    }
-    Some((out, bytes.len() / 2))
-}
-
-fn parse_len_arg(arg: &str) -> Option<(usize, Endian)> {
-    if arg == "u8" {
-        return Some((1, Endian::Big));
-    }
-    let rest = arg.strip_prefix('u')?;
-    let (bits, endian) = if let Some(b) = rest.strip_suffix("be") {
-        (b, Endian::Big)
-    } else {
-        (rest.strip_suffix("le")?, Endian::Little)
-    };
-    // Digits only: u16::from_str would also take "+16".
-    if !bits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let bits: usize = bits.parse().ok()?;
-    if bits % 8 != 0 || !(16..=64).contains(&bits) {
-        return None;
-    }
-    Some((bits / 8, endian))
 }
 
 impl FromStr for Codec {
@@ -299,66 +297,27 @@ fn parse_spec(spec: &str) -> Result<Codec, ConfigError> {
                 return Err(spec_error(spec, "max= takes one decimal number of bytes"));
             }
             max = Some(m.parse::<usize>().map_err(|_| spec_error(spec, "max= is too large"))?);
-        } else if opt == "discard" && matches!(name, "lines" | "delim") && !discard {
+        } else if opt == "discard" && !discard {
             discard = true;
         } else {
-            return Err(spec_error(spec, format!("unknown option {opt:?}")));
+            return Err(spec_error(spec, alloc::format!("unknown option {opt:?}")));
         }
     }
-    let no_arg = |codec: Codec| match arg {
-        None => Ok(codec),
-        Some(_) => Err(spec_error(spec, format!("{name} takes no argument"))),
-    };
-    let codec = match name {
-        "len" => {
-            let (width, endian) = match arg {
-                None => (4, Endian::Big),
-                Some(a) => parse_len_arg(a).ok_or_else(|| {
-                    spec_error(spec, format!("bad length field {a:?}, expected u8 or uNNbe/uNNle"))
-                })?,
-            };
-            Codec::Length(LengthCodec::builder().width(width).endian(endian).build()?)
+    let with_name = |reason: String| spec_error(spec, alloc::format!("{name}: {reason}"));
+    let codec = from_name(name, arg)
+        .ok_or_else(|| spec_error(spec, alloc::format!("unknown framing {name:?}")))?
+        .map_err(with_name)?;
+    let codec = match max {
+        Some(_) if delegate!(&codec, c => c.default_max()).is_none() => {
+            return Err(with_name("takes no max".to_string()))
         }
-        "varint" => no_arg(Codec::Varint(VarintCodec::new()))?,
-        "lines" => no_arg(Codec::Delimited(DelimitedCodec::lines()))?,
-        "delim" => {
-            let a = arg.ok_or_else(|| spec_error(spec, "delim needs a hex delimiter, e.g. delim:0d0a"))?;
-            let (bytes, n) = parse_hex(a)
-                .ok_or_else(|| spec_error(spec, format!("bad hex delimiter {a:?} (1 to 32 bytes)")))?;
-            Codec::Delimited(DelimitedCodec::new(bytes.get(..n).unwrap_or_default())?)
-        }
-        "netstring" => no_arg(Codec::Netstring(NetstringCodec::new()))?,
-        "cobs" => no_arg(Codec::Cobs(CobsCodec::new()))?,
-        "raw" => no_arg(Codec::Raw(RawCodec::new()))?,
-        "fixed" => {
-            let a = arg.ok_or_else(|| spec_error(spec, "fixed needs a record size, e.g. fixed:16"))?;
-            let size = a
-                .parse::<usize>()
-                .ok()
-                .filter(|_| a.bytes().all(|b| b.is_ascii_digit()))
-                .ok_or_else(|| spec_error(spec, format!("bad record size {a:?}")))?;
-            if max.is_some() {
-                return Err(spec_error(spec, "fixed takes no max"));
-            }
-            Codec::Fixed(FixedCodec::new(size)?)
-        }
-        _ => return Err(spec_error(spec, format!("unknown framing {name:?}"))),
+        Some(m) => codec.with_max_frame_length(m)?,
+        None => codec,
     };
-    let codec = match codec {
-        Codec::Delimited(c) if discard => Codec::Delimited(
-            DelimitedCodec::builder()
-                .delimiter(c.delimiter())
-                .strip_cr(c.strips_cr())
-                .max_frame_length(c.max_frame_length())
-                .overlong(Overlong::Discard)
-                .build()?,
-        ),
-        c => c,
-    };
-    match max {
-        Some(m) => codec.with_max_frame_length(m),
-        None => Ok(codec),
+    if discard {
+        return delegate!(&codec, c => c.with_discard().map(Codec::from).map_err(with_name));
     }
+    Ok(codec)
 }
 
 impl Decoder for Codec {
@@ -369,6 +328,10 @@ impl Decoder for Codec {
 
     fn decode_eof(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
         delegate!(self, c => c.decode_eof(buf))
+    }
+
+    fn max_wire_len(&self) -> usize {
+        delegate!(self, c => c.max_wire_len())
     }
 }
 

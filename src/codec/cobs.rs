@@ -30,12 +30,11 @@
 
 use bytes::{BufMut, BytesMut};
 
-use crate::codec::varint::MAX_LIMIT;
 use crate::codec::{Decoder, Encoder, Envelope, Frame};
 use crate::error::{ConfigError, DecodeError, EncodeError};
+use crate::limits::NO_LIMIT as MAX_LIMIT;
 
-/// Default maximum payload length: 8 MiB.
-pub const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
+pub use crate::limits::DEFAULT_MAX_FRAME_LENGTH;
 
 /// The most bytes a payload of `len` bytes encodes to, the `0x00` delimiter
 /// included: `len + len / 254 + 2` (saturating).
@@ -119,7 +118,7 @@ impl Default for CobsCodec {
 impl CobsCodec {
     /// The default codec, 8 MiB maximum.
     pub fn new() -> Self {
-        CobsCodec { max: DEFAULT_MAX_FRAME_LENGTH, next_index: 0 }
+        Self::builder().build().expect("the default configuration is valid")
     }
 
     /// A builder with the default settings.
@@ -168,6 +167,11 @@ fn decode_in_place(buf: &mut [u8], len: usize) -> Result<usize, DecodeError> {
 }
 
 impl Decoder for CobsCodec {
+    #[inline]
+    fn max_wire_len(&self) -> usize {
+        max_encoded_len(self.max)
+    }
+
     #[inline]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
         // The longest body (frame without delimiter) a max payload needs.
@@ -232,6 +236,31 @@ impl Encoder for CobsCodec {
             return Err(EncodeError::PayloadTooLarge { len: payload.len(), max: self.max });
         }
         Ok(None)
+    }
+}
+
+impl crate::codec::any::Spec for CobsCodec {
+    const NAMES: &'static [&'static str] = &["cobs"];
+    const EXAMPLES: &'static [&'static str] = &["cobs", "cobs,max=600"];
+
+    fn from_spec(_name: &str, arg: Option<&str>) -> Result<Self, alloc::string::String> {
+        crate::codec::any::no_arg(arg, CobsCodec::new())
+    }
+
+    fn fmt_spec(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("cobs")
+    }
+
+    fn max_frame_length(&self) -> usize {
+        self.max
+    }
+
+    fn default_max(&self) -> Option<usize> {
+        Some(crate::limits::DEFAULT_MAX_FRAME_LENGTH)
+    }
+
+    fn with_max_frame_length(&self, max: usize) -> Result<Self, ConfigError> {
+        CobsCodec::builder().max_frame_length(max).build()
     }
 }
 

@@ -21,21 +21,16 @@
 //! # Overlong lines
 //! [`Overlong::Fail`] (the default) reports [`DecodeError::DelimiterNotFound`]
 //! and the stream is done, as for any decode error.
-//! [`Overlong::Discard`] reports the same error **once** per overlong line
-//! and stays usable: keep calling `decode` with the same bytes (plus new
-//! ones); the decoder skips everything up to and including the next
-//! delimiter and the next frame it returns covers the skipped bytes in its
-//! [`consumed`](Frame::consumed) count. The sans-IO contract lets a decoder
-//! consume bytes only through a frame, so to keep memory bounded by `max`
-//! while the rest of an overlong line streams in, call
-//! [`take_discarded`](DelimitedCodec::take_discarded) after `decode` returns
-//! need-more or the error, and drop that many bytes from the front of the
-//! buffer (the tokio-util impls do this for you). A caller that never calls
-//! it still gets correct frames, but holds the skipped bytes until the
-//! delimiter arrives.
+//! [`Overlong::Discard`] skips an overlong line up to and including its
+//! delimiter and carries on, through the contract's skip frames
+//! ([`Frame::is_skip`]): the bytes of the overlong line are handed back for
+//! dropping as they arrive, so memory stays bounded by `max` plus one read
+//! in every driver, and the last piece of each line is marked
+//! ([`Frame::ends_skip_region`]). At end of stream an unterminated overlong
+//! line is skipped too (the caller asked to skip it), not `Truncated`.
 //!
 //! # End of stream
-//! An unterminated last line is [`DecodeError::Truncated`] at
+//! An unterminated last line that fits the maximum is [`DecodeError::Truncated`] at
 //! [`decode_eof`](Decoder::decode_eof), as for every framing here
 //! (tokio-util's `LinesCodec` returns it as a final line instead).
 //!
@@ -45,15 +40,11 @@
 
 use core::str;
 
-use crate::codec::varint::MAX_LIMIT;
-use crate::codec::{Decoder, Encoder, Envelope, Frame};
+use crate::codec::{Decoder, Encoder, Envelope, Frame, SkipReason};
 use crate::error::{ConfigError, DecodeError, EncodeError};
+use crate::limits::NO_LIMIT as MAX_LIMIT;
 
-/// Default maximum line length: 64 KiB.
-pub const DEFAULT_MAX_LINE_LENGTH: usize = 64 * 1024;
-
-/// Longest delimiter: [`Envelope::CAPACITY`] bytes.
-pub const MAX_DELIMITER_LEN: usize = Envelope::CAPACITY;
+pub use crate::limits::{DEFAULT_MAX_LINE_LENGTH, MAX_DELIMITER_LEN};
 
 /// What the decoder does with a line longer than the maximum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -61,8 +52,8 @@ pub enum Overlong {
     /// Report [`DecodeError::DelimiterNotFound`]; the stream is corrupt. The default.
     #[default]
     Fail,
-    /// Report [`DecodeError::DelimiterNotFound`] once, then skip the line up to
-    /// and including the next delimiter and carry on.
+    /// Skip the line up to and including the next delimiter (as skip frames,
+    /// see [`Frame::is_skip`]) and carry on.
     Discard,
 }
 
@@ -159,7 +150,6 @@ impl DelimitedBuilder {
             max: self.max,
             overlong: self.overlong,
             next_index: 0,
-            skip: 0,
             discarding: false,
             examined: 0,
         })
@@ -191,11 +181,10 @@ pub struct DelimitedCodec {
     strip_cr: bool,
     max: usize,
     overlong: Overlong,
-    // Scan state, relative to the front of the buffer; all reset when a frame
-    // is returned. skip <= next_index: no delimiter starts in skip..next_index
-    // (before skip lie the bytes of a discarded overlong line).
+    // Scan state, relative to the front of the buffer, which the caller
+    // advances by each frame's `consumed`: no delimiter starts before
+    // next_index.
     next_index: usize,
-    skip: usize,
     // Looking for the delimiter that ends an overlong line (Overlong::Discard).
     discarding: bool,
     // Positions examined since construction (the D3 linear-work property).
@@ -212,18 +201,7 @@ impl DelimitedCodec {
     /// Lines: `\n` delimiter, a trailing `\r` stripped, 64 KiB maximum,
     /// overlong lines fail.
     pub fn lines() -> Self {
-        let b = DelimitedBuilder::default();
-        DelimitedCodec {
-            delim: b.delim,
-            delim_len: 1,
-            strip_cr: true,
-            max: DEFAULT_MAX_LINE_LENGTH,
-            overlong: Overlong::Fail,
-            next_index: 0,
-            skip: 0,
-            discarding: false,
-            examined: 0,
-        }
+        Self::builder().build().expect("the default configuration is valid")
     }
 
     /// Frames ending in `delimiter`, nothing stripped, default limits.
@@ -273,30 +251,6 @@ impl DelimitedCodec {
         self.delimiter() == b"\n" && self.strip_cr
     }
 
-    /// In [`Overlong::Discard`] mode: how many bytes at the front of the
-    /// buffer belong to a discarded overlong line and can be dropped now.
-    /// The caller **must** drop exactly that many bytes before the next
-    /// `decode`; the decoder has already forgotten them. Returns 0 otherwise.
-    ///
-    /// ```
-    /// use sockframe::{DecodeError, Decoder, DelimitedCodec, Overlong};
-    ///
-    /// let mut codec = DelimitedCodec::builder().max_frame_length(4).overlong(Overlong::Discard).build().unwrap();
-    /// let mut buf = b"overlong".to_vec();
-    /// assert_eq!(codec.decode(&mut buf), Err(DecodeError::DelimiterNotFound { max: 4 }));
-    /// let n = codec.take_discarded();
-    /// buf.drain(..n); // memory stays bounded while the line goes on
-    /// buf.extend_from_slice(b" line\nok\n");
-    /// let frame = codec.decode(&mut buf).unwrap().unwrap();
-    /// assert_eq!(frame.payload(&buf), b"ok");
-    /// ```
-    pub fn take_discarded(&mut self) -> usize {
-        let n = if self.discarding { self.next_index } else { self.skip };
-        self.next_index -= n;
-        self.skip = 0;
-        n
-    }
-
     /// Buffer positions examined by the delimiter search since this codec was
     /// made: a measure of the decoder's work, used to test that it is linear.
     #[doc(hidden)]
@@ -310,7 +264,10 @@ impl DelimitedCodec {
     ///
     /// Only complete frames are validated, so a code point split across reads
     /// is fine; an invalid frame is still consumed (drop the returned count)
-    /// and the stream stays usable.
+    /// and the stream stays usable. In [`Overlong::Discard`] mode the bytes
+    /// of an overlong line come back as [`DecodeError::DelimiterNotFound`] in
+    /// the same place (possibly in several pieces while the line streams in):
+    /// drop the count and carry on.
     ///
     /// ```
     /// use sockframe::{DecodeError, DelimitedCodec};
@@ -334,6 +291,9 @@ impl DelimitedCodec {
         buf: &'b mut [u8],
     ) -> Result<Option<(usize, Result<&'b str, DecodeError>)>, DecodeError> {
         let Some(frame) = self.decode(buf)? else { return Ok(None) };
+        if frame.is_skip() {
+            return Ok(Some((frame.consumed(), Err(DecodeError::DelimiterNotFound { max: self.max }))));
+        }
         let buf: &'b [u8] = buf;
         let payload = buf.get(frame.payload_range()).unwrap_or_default();
         let text =
@@ -416,48 +376,84 @@ fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
 
 impl Decoder for DelimitedCodec {
     #[inline]
+    fn max_wire_len(&self) -> usize {
+        self.max.saturating_add(self.delim_len)
+    }
+
+    #[inline]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
         let dlen = self.delim_len;
         if self.discarding {
-            match self.find(buf, self.next_index) {
-                Some(p) => {
-                    self.discarding = false;
-                    self.skip = p + dlen;
-                    self.next_index = self.skip;
-                }
-                None => {
-                    self.next_index = self.resume_at(buf.len()).max(self.next_index);
-                    return Ok(None);
-                }
-            }
+            return Ok(self.discard(buf));
         }
-        let skip = self.skip;
-        // A frame of at most max bytes has its delimiter end by skip + max + dlen.
-        let window = buf.len().min(skip.saturating_add(self.max).saturating_add(dlen));
+        // A frame of at most max bytes has its delimiter end by max + dlen.
+        let limit = self.max.saturating_add(dlen);
+        let window = buf.len().min(limit);
         let hay = buf.get(..window).unwrap_or_default();
-        if let Some(p) = self.find(hay, self.next_index.max(skip)) {
+        if let Some(p) = self.find(hay, self.next_index) {
             let mut end = p;
-            if self.strip_cr && end > skip && hay.get(end - 1) == Some(&b'\r') {
+            if self.strip_cr && end > 0 && hay.get(end - 1) == Some(&b'\r') {
                 end -= 1;
             }
             self.next_index = 0;
-            self.skip = 0;
-            return Ok(Some(Frame::new(p + dlen, skip, end)));
+            return Ok(Some(Frame::new(p + dlen, 0, end)));
         }
-        // BAD_INPUTS D1: the window is full and holds no delimiter.
-        if window < buf.len() || window - skip >= self.max.saturating_add(dlen) {
-            if self.overlong == Overlong::Discard {
+        self.next_index = self.resume_at(window);
+        if window < limit {
+            return Ok(None);
+        }
+        // BAD_INPUTS D1: max + dlen bytes and no delimiter.
+        match self.overlong {
+            Overlong::Fail => Err(DecodeError::DelimiterNotFound { max: self.max }),
+            Overlong::Discard => {
                 self.discarding = true;
-                self.next_index = self.resume_at(window).max(skip);
+                Ok(self.discard(buf))
             }
-            return Err(DecodeError::DelimiterNotFound { max: self.max });
         }
-        self.next_index = self.resume_at(window).max(skip);
-        Ok(None)
+    }
+
+    fn decode_eof(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        match self.decode(buf)? {
+            Some(frame) => Ok(Some(frame)),
+            None if buf.is_empty() => Ok(None),
+            // The rest of an overlong line the caller asked to skip.
+            None if self.discarding => {
+                self.discarding = false;
+                self.next_index = 0;
+                Ok(Some(Frame::skipped(buf.len(), SkipReason::Overlong, true)))
+            }
+            None => Err(DecodeError::Truncated { pending: buf.len() }),
+        }
+    }
+}
+
+impl DelimitedCodec {
+    /// Inside an overlong line: hands back the bytes up to and including the
+    /// next delimiter, or every byte that cannot start one.
+    fn discard(&mut self, buf: &[u8]) -> Option<Frame> {
+        if let Some(p) = self.find(buf, self.next_index) {
+            self.discarding = false;
+            self.next_index = 0;
+            return Some(Frame::skipped(p + self.delim_len, SkipReason::Overlong, true));
+        }
+        // Positions before `resume_at` hold no delimiter start: hand them
+        // back. The rest may hold the start of one; the scan resumes at the
+        // new front once they are dropped.
+        let n = self.resume_at(buf.len());
+        if n == 0 {
+            return None;
+        }
+        self.next_index = 0;
+        Some(Frame::skipped(n, SkipReason::Overlong, false))
     }
 }
 
 impl Encoder for DelimitedCodec {
+    #[inline]
+    fn encode(&mut self, payload: &[u8], dst: &mut bytes::BytesMut) -> Result<(), EncodeError> {
+        crate::codec::encode_enveloped(self.envelope(payload), payload, dst)
+    }
+
     #[inline]
     fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
         let len = payload.len();
@@ -473,6 +469,78 @@ impl Encoder for DelimitedCodec {
         }
         Ok(Envelope::new(&[], self.delimiter()))
     }
+}
+
+impl crate::codec::any::Spec for DelimitedCodec {
+    const NAMES: &'static [&'static str] = &["lines", "delim"];
+    const EXAMPLES: &'static [&'static str] =
+        &["lines", "lines,max=8,discard", "delim:00", "delim:0d0a,max=5", "delim:616261,max=6,discard"];
+
+    fn from_spec(name: &str, arg: Option<&str>) -> Result<Self, alloc::string::String> {
+        if name == "lines" {
+            return crate::codec::any::no_arg(arg, DelimitedCodec::lines());
+        }
+        let a = arg.ok_or("delim needs a hex delimiter, e.g. delim:0d0a")?;
+        let (bytes, n) =
+            parse_hex(a).ok_or_else(|| alloc::format!("bad hex delimiter {a:?} (1 to 32 bytes)"))?;
+        DelimitedCodec::new(bytes.get(..n).unwrap_or_default())
+            .map_err(|e| alloc::string::ToString::to_string(&e))
+    }
+
+    fn fmt_spec(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.is_lines() {
+            return f.write_str("lines");
+        }
+        f.write_str("delim:")?;
+        for b in self.delimiter() {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+
+    fn max_frame_length(&self) -> usize {
+        self.max
+    }
+
+    fn default_max(&self) -> Option<usize> {
+        Some(DEFAULT_MAX_LINE_LENGTH)
+    }
+
+    fn with_max_frame_length(&self, max: usize) -> Result<Self, ConfigError> {
+        self.rebuild().max_frame_length(max).build()
+    }
+
+    fn discards(&self) -> bool {
+        self.overlong == Overlong::Discard
+    }
+
+    fn with_discard(&self) -> Result<Self, alloc::string::String> {
+        self.rebuild().overlong(Overlong::Discard).build().map_err(|e| alloc::string::ToString::to_string(&e))
+    }
+}
+
+impl DelimitedCodec {
+    /// A builder with this codec's settings.
+    fn rebuild(&self) -> DelimitedBuilder {
+        DelimitedCodec::builder()
+            .delimiter(self.delimiter())
+            .strip_cr(self.strip_cr)
+            .overlong(self.overlong)
+            .max_frame_length(self.max)
+    }
+}
+
+fn parse_hex(hex: &str) -> Option<([u8; MAX_DELIMITER_LEN], usize)> {
+    let bytes = hex.as_bytes();
+    if bytes.is_empty() || bytes.len() % 2 != 0 || bytes.len() / 2 > MAX_DELIMITER_LEN {
+        return None;
+    }
+    let mut out = [0u8; MAX_DELIMITER_LEN];
+    for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let s = core::str::from_utf8(pair).ok()?;
+        *slot = u8::from_str_radix(s, 16).ok()?;
+    }
+    Some((out, bytes.len() / 2))
 }
 
 #[cfg(test)]

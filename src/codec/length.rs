@@ -30,8 +30,7 @@ use bytes::{BufMut, BytesMut};
 use crate::codec::{Decoder, Encoder, Envelope, Frame};
 use crate::error::{ConfigError, DecodeError, EncodeError};
 
-/// Default maximum frame length: 8 MiB, as in tokio-util.
-pub const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
+pub use crate::limits::DEFAULT_MAX_FRAME_LENGTH;
 
 /// Largest header (`max(length_field_offset + width, num_skip)`) and largest
 /// `|length_adjustment|` a builder accepts.
@@ -136,7 +135,7 @@ impl LengthBuilder {
         if !(1..=8).contains(&self.width) {
             return Err(ConfigError::InvalidWidth { width: self.width });
         }
-        let field_max: u64 = if self.width == 8 { u64::MAX } else { (1u64 << (8 * self.width)) - 1 };
+        let field_max = crate::limits::field_max(self.width);
         let adjustment = i64::try_from(self.adjustment)
             .map_err(|_| ConfigError::Overflow { reason: "length adjustment" })?;
         // The largest payload whose encoded length still fits the field.
@@ -146,9 +145,7 @@ impl LengthBuilder {
                 return Err(ConfigError::MaxTooLarge { max, limit });
             }
             Some(max) => max,
-            None => {
-                usize::try_from(limit).map_or(DEFAULT_MAX_FRAME_LENGTH, |l| l.min(DEFAULT_MAX_FRAME_LENGTH))
-            }
+            None => crate::limits::default_length_max(self.width, adjustment),
         };
         // Every declared length <= max would adjust to below zero: nothing
         // could ever be decoded or encoded.
@@ -248,17 +245,7 @@ impl Default for LengthCodec {
 impl LengthCodec {
     /// The default codec: u32 big-endian length, 8 MiB maximum.
     pub fn new() -> Self {
-        LengthCodec {
-            width: 4,
-            big: true,
-            offset: 0,
-            adjustment: 0,
-            skip: 4,
-            head_len: 4,
-            max: DEFAULT_MAX_FRAME_LENGTH,
-            fast: true,
-            pending: None,
-        }
+        Self::builder().build().expect("the default configuration is valid")
     }
 
     /// A builder with the default settings.
@@ -386,6 +373,14 @@ impl LengthCodec {
 }
 
 impl Decoder for LengthCodec {
+    #[inline]
+    fn max_wire_len(&self) -> usize {
+        self.head_len
+            .max(self.skip)
+            .saturating_add(self.max)
+            .saturating_add(self.adjustment.max(0).unsigned_abs())
+    }
+
     #[inline(always)]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
         if self.fast {
@@ -434,6 +429,67 @@ impl Encoder for LengthCodec {
         let head = if self.big { &bytes[8 - self.width..] } else { &bytes[..self.width] };
         Ok(Envelope::new(head, &[]))
     }
+}
+
+impl crate::codec::any::Spec for LengthCodec {
+    const NAMES: &'static [&'static str] = &["len"];
+    const EXAMPLES: &'static [&'static str] =
+        &["len", "len:u8", "len:u16le,max=300", "len:u24be", "len:u64le,max=1000"];
+
+    fn from_spec(_name: &str, arg: Option<&str>) -> Result<Self, alloc::string::String> {
+        let (width, endian) = match arg {
+            None => (4, Endian::Big),
+            Some(a) => parse_len_arg(a)
+                .ok_or_else(|| alloc::format!("bad length field {a:?}, expected u8 or uNNbe/uNNle"))?,
+        };
+        LengthCodec::builder()
+            .width(width)
+            .endian(endian)
+            .build()
+            .map_err(|e| alloc::string::ToString::to_string(&e))
+    }
+
+    fn fmt_spec(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.width {
+            1 => f.write_str("len:u8"),
+            w => write!(f, "len:u{}{}", 8 * w, if self.big { "be" } else { "le" }),
+        }
+    }
+
+    fn max_frame_length(&self) -> usize {
+        self.max
+    }
+
+    fn default_max(&self) -> Option<usize> {
+        Some(crate::limits::default_length_max(self.width, 0))
+    }
+
+    /// Only width and byte order carry over.
+    fn with_max_frame_length(&self, max: usize) -> Result<Self, ConfigError> {
+        let endian = if self.big { Endian::Big } else { Endian::Little };
+        LengthCodec::builder().width(self.width).endian(endian).max_frame_length(max).build()
+    }
+}
+
+fn parse_len_arg(arg: &str) -> Option<(usize, Endian)> {
+    if arg == "u8" {
+        return Some((1, Endian::Big));
+    }
+    let rest = arg.strip_prefix('u')?;
+    let (bits, endian) = if let Some(b) = rest.strip_suffix("be") {
+        (b, Endian::Big)
+    } else {
+        (rest.strip_suffix("le")?, Endian::Little)
+    };
+    // Digits only: u16::from_str would also take "+16".
+    if !bits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let bits: usize = bits.parse().ok()?;
+    if bits % 8 != 0 || !(16..=64).contains(&bits) {
+        return None;
+    }
+    Some((bits / 8, endian))
 }
 
 #[cfg(test)]

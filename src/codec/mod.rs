@@ -7,12 +7,23 @@
 //! |---|---|---|
 //! | `Ok(Some(frame))` | a complete frame | use `frame.payload(buf)`, then drop `frame.consumed()` bytes from the front |
 //! | `Ok(None)` | need more bytes | read more, append, call again with the same bytes first |
+//! | `Ok(Some(frame))` with [`frame.is_skip()`](Frame::is_skip) | bytes that belong to no frame (a discarded overlong line) | drop `frame.consumed()` bytes, deliver nothing, call again |
 //! | `Err(e)` | the stream is corrupt | stop; frames returned earlier stay valid |
 //!
 //! Need-more is never an error and never requires consuming anything. A decoder
 //! may remember how far it has looked (so every call does work proportional to
 //! the *new* bytes), which is why the caller must hand it the same unconsumed
 //! bytes again, followed by whatever arrived since.
+//!
+//! Skipping is part of the contract: a decoder configured to recover from bad
+//! input (lines in [`Overlong::Discard`](crate::Overlong::Discard) mode)
+//! reports the bytes it throws away as *skip frames*, so that every driver
+//! drops them the same way and memory stays bounded by the maximum frame plus
+//! one read. A skip frame consumes at least one byte and has an empty
+//! payload; the last one of a skipped region says so
+//! ([`Frame::ends_skip_region`]). Codecs that never skip never return one.
+//! [`Frames`], [`Decoder::decode_bytes`], the transport and the tokio-util
+//! impls drop skip frames for you and count them ([`SkipStats`]).
 //!
 //! End of stream is explicit: call [`Decoder::decode_eof`] once the peer has
 //! closed. It returns the remaining complete frames, then `Ok(None)` if the
@@ -35,7 +46,8 @@ pub mod varint;
 
 /// Where a decoded frame lies in the buffer passed to [`Decoder::decode`].
 ///
-/// Invariant: `start <= end <= consumed`.
+/// Invariant: `start <= end <= consumed`; a skip frame has
+/// `start == end == consumed > 0`.
 ///
 /// ```
 /// use sockframe::{Decoder, LengthCodec};
@@ -53,6 +65,61 @@ pub struct Frame {
     consumed: usize,
     start: usize,
     end: usize,
+    skip: Option<Skip>,
+}
+
+/// Why a decoder skipped bytes instead of returning a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// A frame longer than the maximum (an overlong line in discard mode).
+    Overlong,
+}
+
+impl core::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            SkipReason::Overlong => "frame over the maximum length",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Skip {
+    reason: SkipReason,
+    region_end: bool,
+}
+
+/// What the drivers skipped so far: regions (e.g. overlong lines) and bytes.
+///
+/// ```
+/// use sockframe::{DelimitedCodec, Frames, Overlong, SkipStats};
+///
+/// let mut codec = DelimitedCodec::builder().max_frame_length(3).overlong(Overlong::Discard).build()?;
+/// let mut buf = b"ok\ntoo long\nyes\n".to_vec();
+/// let mut frames = Frames::new(&mut codec, &mut buf);
+/// let got: Vec<&[u8]> = frames.by_ref().collect::<Result<_, _>>()?;
+/// assert_eq!(got, [&b"ok"[..], b"yes"]);
+/// assert_eq!(frames.skipped(), SkipStats { regions: 1, bytes: 9 });
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SkipStats {
+    /// Skipped regions that ended (one per discarded line).
+    pub regions: u64,
+    /// Bytes skipped, including a region still in progress.
+    pub bytes: u64,
+}
+
+impl SkipStats {
+    /// Counts a skip frame; other frames leave the stats as they are.
+    #[inline]
+    pub fn record(&mut self, frame: &Frame) {
+        if let Some(skip) = frame.skip {
+            self.bytes = self.bytes.saturating_add(frame.consumed as u64);
+            self.regions += u64::from(skip.region_end);
+        }
+    }
 }
 
 impl Frame {
@@ -65,7 +132,46 @@ impl Frame {
     #[inline]
     pub const fn new(consumed: usize, start: usize, end: usize) -> Self {
         assert!(start <= end && end <= consumed, "Frame::new: start <= end <= consumed");
-        Frame { consumed, start, end }
+        Frame { consumed, start, end, skip: None }
+    }
+
+    /// A skip frame: the first `consumed` bytes belong to no frame and are
+    /// dropped; `region_end` marks the last piece of a skipped region.
+    ///
+    /// ```
+    /// use sockframe::{Frame, SkipReason};
+    ///
+    /// let skip = Frame::skipped(5, SkipReason::Overlong, true);
+    /// assert!(skip.is_skip() && skip.ends_skip_region());
+    /// assert_eq!((skip.consumed(), skip.len()), (5, 0));
+    /// ```
+    ///
+    /// # Panics
+    /// If `consumed` is zero (a skip must make progress). This is a bug in a
+    /// decoder, never a consequence of input.
+    #[inline]
+    pub const fn skipped(consumed: usize, reason: SkipReason, region_end: bool) -> Self {
+        assert!(consumed > 0, "Frame::skipped: a skip consumes at least one byte");
+        Frame { consumed, start: consumed, end: consumed, skip: Some(Skip { reason, region_end }) }
+    }
+
+    /// Whether this is a skip frame: drop [`consumed`](Self::consumed) bytes
+    /// and deliver nothing.
+    #[inline]
+    pub const fn is_skip(&self) -> bool {
+        self.skip.is_some()
+    }
+
+    /// Why the bytes were skipped (`None` for a frame).
+    #[inline]
+    pub fn skip_reason(&self) -> Option<SkipReason> {
+        self.skip.map(|s| s.reason)
+    }
+
+    /// Whether this skip frame is the last piece of its skipped region.
+    #[inline]
+    pub fn ends_skip_region(&self) -> bool {
+        self.skip.is_some_and(|s| s.region_end)
     }
 
     /// Bytes the frame occupies from the front of the buffer, framing included.
@@ -128,6 +234,18 @@ pub trait Decoder {
         }
     }
 
+    /// The most bytes one frame of this decoder occupies on the wire, framing
+    /// included: a receive buffer of this size plus one read always makes
+    /// progress. Transports size their receive buffer cap from it.
+    ///
+    /// ```
+    /// use sockframe::{Decoder, LengthCodec};
+    ///
+    /// let codec = LengthCodec::builder().max_frame_length(1000).build().unwrap();
+    /// assert_eq!(codec.max_wire_len(), 1004);
+    /// ```
+    fn max_wire_len(&self) -> usize;
+
     /// Decodes the next frame as an owned [`Bytes`] split off `buf` without
     /// copying, and removes its bytes from `buf`.
     ///
@@ -145,9 +263,12 @@ pub trait Decoder {
     /// # Errors
     /// As [`decode`](Decoder::decode).
     fn decode_bytes(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
-        match self.decode(&mut buf[..])? {
-            Some(frame) => Ok(Some(split_frame(frame, buf))),
-            None => Ok(None),
+        loop {
+            match self.decode(&mut buf[..])? {
+                Some(frame) if frame.is_skip() => buf.advance(frame.consumed),
+                Some(frame) => return Ok(Some(split_frame(frame, buf))),
+                None => return Ok(None),
+            }
         }
     }
 
@@ -156,9 +277,12 @@ pub trait Decoder {
     /// # Errors
     /// As [`decode_eof`](Decoder::decode_eof).
     fn decode_bytes_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
-        match self.decode_eof(&mut buf[..])? {
-            Some(frame) => Ok(Some(split_frame(frame, buf))),
-            None => Ok(None),
+        loop {
+            match self.decode_eof(&mut buf[..])? {
+                Some(frame) if frame.is_skip() => buf.advance(frame.consumed),
+                Some(frame) => return Ok(Some(split_frame(frame, buf))),
+                None => return Ok(None),
+            }
         }
     }
 }
@@ -182,6 +306,9 @@ impl<D: Decoder + ?Sized> Decoder for &mut D {
     fn decode_eof(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
         (**self).decode_eof(buf)
     }
+    fn max_wire_len(&self) -> usize {
+        (**self).max_wire_len()
+    }
 }
 
 /// Iterates over the complete frames in a buffer, lending payloads straight
@@ -189,7 +316,8 @@ impl<D: Decoder + ?Sized> Decoder for &mut D {
 ///
 /// When the iterator ends (need-more) or yields an error, [`consumed`](Self::consumed)
 /// says how many bytes from the front of the buffer the frames occupied; drop
-/// exactly those before decoding further.
+/// exactly those before decoding further. Skip frames are dropped as they
+/// come and counted in [`skipped`](Self::skipped).
 ///
 /// ```
 /// use sockframe::{Decoder, Frames, LengthCodec};
@@ -209,6 +337,7 @@ pub struct Frames<'a, D: ?Sized> {
     decoder: &'a mut D,
     rest: &'a mut [u8],
     consumed: usize,
+    skipped: SkipStats,
     eof: bool,
     done: bool,
 }
@@ -216,13 +345,13 @@ pub struct Frames<'a, D: ?Sized> {
 impl<'a, D: Decoder + ?Sized> Frames<'a, D> {
     /// Frames in `buf`; more may follow.
     pub fn new(decoder: &'a mut D, buf: &'a mut [u8]) -> Self {
-        Frames { decoder, rest: buf, consumed: 0, eof: false, done: false }
+        Frames { decoder, rest: buf, consumed: 0, skipped: SkipStats::default(), eof: false, done: false }
     }
 
     /// Frames in `buf`, which is the last of the stream: trailing bytes that do
     /// not form a frame end the iteration with [`DecodeError::Truncated`].
     pub fn at_eof(decoder: &'a mut D, buf: &'a mut [u8]) -> Self {
-        Frames { decoder, rest: buf, consumed: 0, eof: true, done: false }
+        Frames { decoder, rest: buf, consumed: 0, skipped: SkipStats::default(), eof: true, done: false }
     }
 
     /// Bytes occupied by the frames yielded so far.
@@ -234,6 +363,11 @@ impl<'a, D: Decoder + ?Sized> Frames<'a, D> {
     pub fn remaining(&self) -> &[u8] {
         self.rest
     }
+
+    /// What was skipped so far (included in [`consumed`](Self::consumed)).
+    pub fn skipped(&self) -> SkipStats {
+        self.skipped
+    }
 }
 
 impl<'a, D: Decoder + ?Sized> Iterator for Frames<'a, D> {
@@ -242,27 +376,33 @@ impl<'a, D: Decoder + ?Sized> Iterator for Frames<'a, D> {
     // Inlined into the caller's loop: this is the per-frame hot path.
     #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let result =
-            if self.eof { self.decoder.decode_eof(self.rest) } else { self.decoder.decode(self.rest) };
-        match result {
-            Ok(Some(frame)) => {
-                let rest = core::mem::take(&mut self.rest);
-                let (head, tail) = rest.split_at_mut(frame.consumed);
-                self.rest = tail;
-                self.consumed += frame.consumed;
-                let head: &'a [u8] = head;
-                Some(Ok(&head[frame.start..frame.end]))
+        loop {
+            if self.done {
+                return None;
             }
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
+            let result =
+                if self.eof { self.decoder.decode_eof(self.rest) } else { self.decoder.decode(self.rest) };
+            match result {
+                Ok(Some(frame)) => {
+                    let rest = core::mem::take(&mut self.rest);
+                    let (head, tail) = rest.split_at_mut(frame.consumed);
+                    self.rest = tail;
+                    self.consumed += frame.consumed;
+                    if frame.is_skip() {
+                        self.skipped.record(&frame);
+                        continue;
+                    }
+                    let head: &'a [u8] = head;
+                    return Some(Ok(&head[frame.start..frame.end]));
+                }
+                Ok(None) => {
+                    self.done = true;
+                    return None;
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
             }
         }
     }
@@ -271,7 +411,9 @@ impl<'a, D: Decoder + ?Sized> Iterator for Frames<'a, D> {
 /// The bytes a framing puts before and after a payload that it sends verbatim.
 ///
 /// Lets a writer send header, payload and trailer with one vectored write
-/// without copying the payload. At most [`Envelope::CAPACITY`] bytes each.
+/// without copying the payload. At most [`Envelope::CAPACITY`] bytes each;
+/// an envelope is only an optimisation of the transport, so a framing whose
+/// header does not fit simply has none.
 ///
 /// ```
 /// use sockframe::{Encoder, LengthCodec};
@@ -349,12 +491,11 @@ impl Envelope {
 /// A frame encoder.
 ///
 /// Encoding never half-writes: on error the output buffer is byte-identical to
-/// what it was before the call.
+/// what it was before the call. [`encode`](Encoder::encode) is the one
+/// required method; [`envelope`](Encoder::envelope) is an optional zero-copy
+/// optimisation.
 pub trait Encoder {
     /// Appends the encoding of `payload` to `dst`.
-    ///
-    /// The provided implementation writes the [`envelope`](Encoder::envelope)
-    /// around the payload; framings without an envelope override it.
     ///
     /// ```
     /// use bytes::BytesMut;
@@ -369,24 +510,40 @@ pub trait Encoder {
     /// # Errors
     /// An [`EncodeError`] when this framing cannot carry `payload`; `dst` is
     /// unchanged.
-    fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
-        match self.envelope(payload)? {
-            Some(env) => {
-                env.write(payload, dst);
-                Ok(())
-            }
-            // An encoder without envelopes must override `encode`; reaching
-            // here is an implementation bug, reported rather than panicking.
-            None => Err(EncodeError::PayloadTooLarge { len: payload.len(), max: 0 }),
-        }
-    }
+    fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError>;
 
     /// The bytes this framing puts around `payload`, if it sends the payload
-    /// verbatim; `Ok(None)` if the payload must be transformed (COBS).
+    /// verbatim, so that a writer can send them with one vectored write
+    /// without copying the payload. The default, `Ok(None)`, means "no
+    /// envelope": writers then use [`encode`](Encoder::encode).
     ///
     /// # Errors
     /// As [`encode`](Encoder::encode).
-    fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError>;
+    fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
+        let _ = payload;
+        Ok(None)
+    }
+}
+
+/// [`Encoder::encode`] for a framing that has an envelope for every payload
+/// it accepts: writes head, payload and tail.
+///
+/// # Errors
+/// As `envelope`.
+#[inline]
+pub(crate) fn encode_enveloped(
+    env: Result<Option<Envelope>, EncodeError>,
+    payload: &[u8],
+    dst: &mut BytesMut,
+) -> Result<(), EncodeError> {
+    match env? {
+        Some(env) => {
+            env.write(payload, dst);
+            Ok(())
+        }
+        // Only reached if a framing's header outgrew Envelope::CAPACITY.
+        None => Err(EncodeError::PayloadTooLarge { len: payload.len(), max: 0 }),
+    }
 }
 
 impl<E: Encoder + ?Sized> Encoder for &mut E {

@@ -17,12 +17,11 @@
 //! maximum (inclusive) as soon as the `:` arrives, before the payload is
 //! buffered; a frame without its trailing `,` is an error.
 
-use crate::codec::varint::MAX_LIMIT;
 use crate::codec::{Decoder, Encoder, Envelope, Frame};
 use crate::error::{ConfigError, DecodeError, EncodeError};
+use crate::limits::NO_LIMIT as MAX_LIMIT;
 
-/// Default maximum frame length: 8 MiB.
-pub const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
+pub use crate::limits::DEFAULT_MAX_FRAME_LENGTH;
 
 /// Configures a [`NetstringCodec`]. Obtain one from [`NetstringCodec::builder`].
 ///
@@ -104,11 +103,7 @@ impl Default for NetstringCodec {
 impl NetstringCodec {
     /// The default codec, 8 MiB maximum.
     pub fn new() -> Self {
-        NetstringCodec {
-            max: DEFAULT_MAX_FRAME_LENGTH,
-            max_digits: digits(DEFAULT_MAX_FRAME_LENGTH),
-            pending: None,
-        }
+        Self::builder().build().expect("the default configuration is valid")
     }
 
     /// A builder with the default settings.
@@ -162,6 +157,11 @@ impl NetstringCodec {
 
 impl Decoder for NetstringCodec {
     #[inline]
+    fn max_wire_len(&self) -> usize {
+        self.max.saturating_add(self.max_digits).saturating_add(2)
+    }
+
+    #[inline]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
         let (header, len) = match self.pending {
             Some(p) => p,
@@ -189,6 +189,11 @@ impl Decoder for NetstringCodec {
 
 impl Encoder for NetstringCodec {
     #[inline]
+    fn encode(&mut self, payload: &[u8], dst: &mut bytes::BytesMut) -> Result<(), EncodeError> {
+        crate::codec::encode_enveloped(self.envelope(payload), payload, dst)
+    }
+
+    #[inline]
     fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
         let len = payload.len();
         if len > self.max {
@@ -207,6 +212,31 @@ impl Encoder for NetstringCodec {
             }
         }
         Ok(Envelope::new(head.get(i..).unwrap_or_default(), b","))
+    }
+}
+
+impl crate::codec::any::Spec for NetstringCodec {
+    const NAMES: &'static [&'static str] = &["netstring"];
+    const EXAMPLES: &'static [&'static str] = &["netstring", "netstring,max=100"];
+
+    fn from_spec(_name: &str, arg: Option<&str>) -> Result<Self, alloc::string::String> {
+        crate::codec::any::no_arg(arg, NetstringCodec::new())
+    }
+
+    fn fmt_spec(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("netstring")
+    }
+
+    fn max_frame_length(&self) -> usize {
+        self.max
+    }
+
+    fn default_max(&self) -> Option<usize> {
+        Some(crate::limits::DEFAULT_MAX_FRAME_LENGTH)
+    }
+
+    fn with_max_frame_length(&self, max: usize) -> Result<Self, ConfigError> {
+        NetstringCodec::builder().max_frame_length(max).build()
     }
 }
 

@@ -13,12 +13,11 @@
 //! verbatim. At end of stream every buffered byte is delivered; a raw stream
 //! is never truncated.
 
-use crate::codec::varint::MAX_LIMIT;
 use crate::codec::{Decoder, Encoder, Envelope, Frame};
 use crate::error::{ConfigError, DecodeError, EncodeError};
+use crate::limits::NO_LIMIT as MAX_LIMIT;
 
-/// Default largest chunk a [`RawCodec`] delivers at once: 64 KiB.
-pub const DEFAULT_MAX_CHUNK: usize = 64 * 1024;
+pub use crate::limits::DEFAULT_MAX_CHUNK;
 
 /// Delivers buffered bytes as they come, at most `max` at a time.
 ///
@@ -68,6 +67,11 @@ impl RawCodec {
 
 impl Decoder for RawCodec {
     #[inline]
+    fn max_wire_len(&self) -> usize {
+        self.max
+    }
+
+    #[inline]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
         if buf.is_empty() {
             return Ok(None);
@@ -78,6 +82,11 @@ impl Decoder for RawCodec {
 }
 
 impl Encoder for RawCodec {
+    #[inline]
+    fn encode(&mut self, payload: &[u8], dst: &mut bytes::BytesMut) -> Result<(), EncodeError> {
+        crate::codec::encode_enveloped(self.envelope(payload), payload, dst)
+    }
+
     #[inline]
     fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
         if payload.len() > self.max {
@@ -128,6 +137,11 @@ impl FixedCodec {
 
 impl Decoder for FixedCodec {
     #[inline]
+    fn max_wire_len(&self) -> usize {
+        self.size
+    }
+
+    #[inline]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
         if buf.len() < self.size {
             return Ok(None);
@@ -138,10 +152,73 @@ impl Decoder for FixedCodec {
 
 impl Encoder for FixedCodec {
     #[inline]
+    fn encode(&mut self, payload: &[u8], dst: &mut bytes::BytesMut) -> Result<(), EncodeError> {
+        crate::codec::encode_enveloped(self.envelope(payload), payload, dst)
+    }
+
+    #[inline]
     fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
         if payload.len() != self.size {
             return Err(EncodeError::WrongLength { len: payload.len(), expected: self.size });
         }
         Ok(Envelope::new(&[], &[]))
+    }
+}
+
+impl crate::codec::any::Spec for RawCodec {
+    const NAMES: &'static [&'static str] = &["raw"];
+    const EXAMPLES: &'static [&'static str] = &["raw", "raw,max=7"];
+
+    fn from_spec(_name: &str, arg: Option<&str>) -> Result<Self, alloc::string::String> {
+        crate::codec::any::no_arg(arg, RawCodec::new())
+    }
+
+    fn fmt_spec(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("raw")
+    }
+
+    fn max_frame_length(&self) -> usize {
+        self.max
+    }
+
+    fn default_max(&self) -> Option<usize> {
+        Some(crate::limits::DEFAULT_MAX_CHUNK)
+    }
+
+    fn with_max_frame_length(&self, max: usize) -> Result<Self, ConfigError> {
+        RawCodec::with_max_frame_length(max)
+    }
+}
+
+impl crate::codec::any::Spec for FixedCodec {
+    const NAMES: &'static [&'static str] = &["fixed"];
+    const EXAMPLES: &'static [&'static str] = &["fixed:1", "fixed:16"];
+
+    fn from_spec(_name: &str, arg: Option<&str>) -> Result<Self, alloc::string::String> {
+        let a = arg.ok_or("fixed needs a record size, e.g. fixed:16")?;
+        let size = a
+            .parse::<usize>()
+            .ok()
+            .filter(|_| a.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| alloc::format!("bad record size {a:?}"))?;
+        FixedCodec::new(size).map_err(|e| alloc::string::ToString::to_string(&e))
+    }
+
+    fn fmt_spec(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "fixed:{}", self.size)
+    }
+
+    /// The record size.
+    fn max_frame_length(&self) -> usize {
+        self.size
+    }
+
+    /// Records have no `max` option.
+    fn default_max(&self) -> Option<usize> {
+        None
+    }
+
+    fn with_max_frame_length(&self, _max: usize) -> Result<Self, ConfigError> {
+        Err(ConfigError::Invalid { reason: "fixed records have no max" })
     }
 }

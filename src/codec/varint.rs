@@ -25,15 +25,12 @@
 use crate::codec::{Decoder, Encoder, Envelope, Frame};
 use crate::error::{ConfigError, DecodeError, EncodeError};
 
-/// Default maximum frame length: 8 MiB.
-pub const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
+pub use crate::limits::DEFAULT_MAX_FRAME_LENGTH;
 
 /// Longest varint: 10 bytes carry 64 bits.
 pub const MAX_VARINT_LEN: usize = 10;
 
-/// Largest maximum any builder in this crate accepts: `isize::MAX`, the
-/// largest allocation Rust can make.
-pub(crate) const MAX_LIMIT: usize = isize::MAX as usize;
+use crate::limits::NO_LIMIT as MAX_LIMIT;
 
 /// Writes `value` as a minimal LEB128 varint into `out`, returning its length.
 ///
@@ -162,7 +159,7 @@ impl Default for VarintCodec {
 impl VarintCodec {
     /// The default codec: 8 MiB maximum, overlong varints rejected.
     pub fn new() -> Self {
-        VarintCodec { max: DEFAULT_MAX_FRAME_LENGTH, allow_overlong: false, pending: None }
+        Self::builder().build().expect("the default configuration is valid")
     }
 
     /// A builder with the default settings.
@@ -182,6 +179,11 @@ impl VarintCodec {
 }
 
 impl Decoder for VarintCodec {
+    #[inline]
+    fn max_wire_len(&self) -> usize {
+        self.max.saturating_add(MAX_VARINT_LEN)
+    }
+
     #[inline]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
         let (header, len) = match self.pending {
@@ -221,6 +223,11 @@ impl Decoder for VarintCodec {
 
 impl Encoder for VarintCodec {
     #[inline]
+    fn encode(&mut self, payload: &[u8], dst: &mut bytes::BytesMut) -> Result<(), EncodeError> {
+        crate::codec::encode_enveloped(self.envelope(payload), payload, dst)
+    }
+
+    #[inline]
     fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
         let len = payload.len();
         if len > self.max {
@@ -229,6 +236,31 @@ impl Encoder for VarintCodec {
         let mut head = [0u8; MAX_VARINT_LEN];
         let n = encode_varint(len as u64, &mut head);
         Ok(Envelope::new(head.get(..n).unwrap_or_default(), &[]))
+    }
+}
+
+impl crate::codec::any::Spec for VarintCodec {
+    const NAMES: &'static [&'static str] = &["varint"];
+    const EXAMPLES: &'static [&'static str] = &["varint", "varint,max=200"];
+
+    fn from_spec(_name: &str, arg: Option<&str>) -> Result<Self, alloc::string::String> {
+        crate::codec::any::no_arg(arg, VarintCodec::new())
+    }
+
+    fn fmt_spec(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("varint")
+    }
+
+    fn max_frame_length(&self) -> usize {
+        self.max
+    }
+
+    fn default_max(&self) -> Option<usize> {
+        Some(crate::limits::DEFAULT_MAX_FRAME_LENGTH)
+    }
+
+    fn with_max_frame_length(&self, max: usize) -> Result<Self, ConfigError> {
+        VarintCodec::builder().allow_overlong(self.allow_overlong).max_frame_length(max).build()
     }
 }
 

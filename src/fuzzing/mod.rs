@@ -19,7 +19,7 @@ pub use transport::*;
 use bytes::BytesMut;
 
 use crate::codec::length::{Endian, LengthCodec};
-use crate::codec::{Decoder, Encoder};
+use crate::codec::{Decoder, Encoder, SkipStats};
 use crate::error::DecodeError;
 
 /// Reads structured values off the front of fuzz data; yields zeros once the
@@ -85,6 +85,8 @@ pub struct Outcome {
     pub end: Result<(), DecodeError>,
     /// Most bytes held in the receive buffer after a decode pass.
     pub peak_buffered: usize,
+    /// What the decoder skipped (skip frames are not in `frames`).
+    pub skipped: SkipStats,
 }
 
 /// Decodes `wire` delivered in chunks of the sizes in `cuts` (cycled; an
@@ -95,6 +97,7 @@ pub struct Outcome {
 pub fn decode_chunked<D: Decoder>(decoder: &mut D, wire: &[u8], cuts: &[usize]) -> Outcome {
     let mut buf: Vec<u8> = Vec::new();
     let mut frames = Vec::new();
+    let mut skipped = SkipStats::default();
     let mut peak = 0;
     let mut pos = 0;
     let mut cut = 0;
@@ -108,7 +111,7 @@ pub fn decode_chunked<D: Decoder>(decoder: &mut D, wire: &[u8], cuts: &[usize]) 
         let next = wire.len().min(pos + n);
         buf.extend_from_slice(&wire[pos..next]);
         pos = next;
-        match drain(decoder, &mut buf, &mut frames, false) {
+        match drain(decoder, &mut buf, &mut frames, &mut skipped, false) {
             Ok(()) => peak = peak.max(buf.len()),
             Err(e) => {
                 end = Err(e);
@@ -117,15 +120,16 @@ pub fn decode_chunked<D: Decoder>(decoder: &mut D, wire: &[u8], cuts: &[usize]) 
         }
     }
     if end.is_ok() {
-        end = drain(decoder, &mut buf, &mut frames, true);
+        end = drain(decoder, &mut buf, &mut frames, &mut skipped, true);
     }
-    Outcome { frames, end, peak_buffered: peak }
+    Outcome { frames, end, peak_buffered: peak, skipped }
 }
 
 fn drain<D: Decoder>(
     decoder: &mut D,
     buf: &mut Vec<u8>,
     frames: &mut Vec<Vec<u8>>,
+    skipped: &mut SkipStats,
     eof: bool,
 ) -> Result<(), DecodeError> {
     let mut used = 0;
@@ -138,7 +142,12 @@ fn drain<D: Decoder>(
             Ok(Some(frame)) => {
                 assert!(frame.consumed() > 0, "a frame must consume at least one byte");
                 assert!(frame.consumed() <= buf.len() - used, "frame beyond the buffer");
-                frames.push(frame.payload(&buf[used..]).to_vec());
+                if frame.is_skip() {
+                    assert!(frame.is_empty(), "a skip frame has no payload");
+                    skipped.record(&frame);
+                } else {
+                    frames.push(frame.payload(&buf[used..]).to_vec());
+                }
                 used += frame.consumed();
             }
             Ok(None) => {
@@ -164,10 +173,12 @@ pub fn check_split<D: Decoder + Clone>(decoder: &D, wire: &[u8], cuts: &[usize])
     let split = decode_chunked(&mut decoder.clone(), wire, cuts);
     assert_eq!(whole.frames, split.frames, "frames differ when split");
     assert_eq!(whole.end, split.end, "end differs when split");
+    assert_eq!(whole.skipped, split.skipped, "skips differ when split");
     if wire.len() <= 4096 {
         let drip = decode_chunked(&mut decoder.clone(), wire, &[1]);
         assert_eq!(whole.frames, drip.frames, "frames differ in a 1-byte drip");
         assert_eq!(whole.end, drip.end, "end differs in a 1-byte drip");
+        assert_eq!(whole.skipped, drip.skipped, "skips differ in a 1-byte drip");
     }
     whole
 }
