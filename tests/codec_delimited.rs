@@ -40,7 +40,7 @@ fn decode_discarding(codec: &mut DelimitedCodec, wire: &[u8], chunk: usize) -> (
         while let Some(f) = codec.decode(&mut buf[used..]).expect("discard mode never fails") {
             assert!(f.consumed() > 0, "a frame or skip always makes progress");
             if f.is_skip() {
-                regions += usize::from(f.ends_skip_region());
+                regions += usize::from(f.starts_skip_region());
             } else {
                 frames.push(f.payload(&buf[used..]).to_vec());
             }

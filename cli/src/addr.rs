@@ -89,17 +89,30 @@ impl Addr {
         match self {
             Addr::Tcp(host) => {
                 let addr = self.resolve(host).map_err(context)?[0];
-                // mio's bind listens with a backlog of 1024, enough for a
-                // burst of a thousand connects.
-                mio::net::TcpListener::bind(addr).map(Listener::Tcp).map_err(context)
+                let listener = mio::net::TcpListener::bind(addr).map_err(context)?;
+                raise_backlog(&listener).map_err(context)?;
+                Ok(Listener::Tcp(listener))
             }
             Addr::Unix(path) => {
                 let std = sockframe::net::unix_listen_reclaim(path).map_err(context)?;
                 std.set_nonblocking(true).map_err(context)?;
+                raise_backlog(&std).map_err(context)?;
                 Ok(Listener::Unix(mio::net::UnixListener::from_std(std), path.clone()))
             }
         }
     }
+}
+
+/// Connections the kernel queues for `accept` (clamped by
+/// `net.core.somaxconn`). mio and std listen with 128: a burst of a thousand
+/// connects would overflow that, and each dropped SYN waits a 1 s / 3 s
+/// retransmit.
+pub(crate) const BACKLOG: i32 = 4096;
+
+/// Calls `listen` again with [`BACKLOG`]: on Linux that resizes the accept
+/// queue of a listening socket.
+fn raise_backlog<S: std::os::fd::AsFd>(listener: &S) -> io::Result<()> {
+    socket2::SockRef::from(listener).listen(BACKLOG)
 }
 
 /// A connected blocking stream.

@@ -77,13 +77,6 @@ fn pair(unix: bool, dir: &std::path::Path) -> io::Result<(Stream, Stream)> {
     }
 }
 
-fn config(codec: &Codec) -> Result<FramedConfig, CliError> {
-    FramedConfig::new()
-        .recv_cap(codec.max_frame_length().saturating_add(64 * 1024))
-        .build()
-        .map_err(|e| CliError::Usage(e.to_string()))
-}
-
 fn payload(codec: &Codec, size: usize) -> Result<Vec<u8>, CliError> {
     if size > codec.max_frame_length() {
         return Err(CliError::Usage(format!(
@@ -124,7 +117,7 @@ fn framed_throughput(args: &BenchArgs, dir: &std::path::Path, frames: u64) -> Re
     let body = payload(&args.codec, args.size)?;
     let expect = frames * args.size as u64;
     let (c1, c2) = (args.codec.clone(), args.codec.clone());
-    let cfg = config(&args.codec)?;
+    let cfg = FramedConfig::new();
     let bar = progress(frames, "sockframe throughput");
     let rx = thread::spawn(move || -> Result<u64, CliError> {
         server.set_timeouts(Some(Duration::from_secs(30)))?;
@@ -203,7 +196,7 @@ fn framed_latency(args: &BenchArgs, dir: &std::path::Path) -> Result<Vec<Duratio
     let (client, server) = pair(args.unix, dir)?;
     let body = payload(&args.codec, args.size)?;
     let (c1, c2) = (args.codec.clone(), args.codec.clone());
-    let cfg = config(&args.codec)?;
+    let cfg = FramedConfig::new();
     let echo = thread::spawn(move || -> Result<(), CliError> {
         server.set_timeouts(Some(Duration::from_secs(30)))?;
         let mut framed = framed(server, c2, cfg)?;
@@ -375,7 +368,7 @@ fn event_loop(args: &BenchArgs, clients: usize) -> Result<(), CliError> {
     for _ in 0..clients {
         let (addr, codec, body, done, per) =
             (addr.clone(), args.codec.clone(), body.clone(), done.clone(), args.per_client);
-        let cfg = config(&args.codec)?;
+        let cfg = FramedConfig::new();
         handles.push(thread::Builder::new().stack_size(256 * 1024).spawn(
             move || -> Result<Vec<Duration>, CliError> {
                 let stream = addr.connect(Duration::from_secs(30))?;

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use sockframe::{Codec, Decoder, Encoder, Framed, FramedConfig, TransportError};
+use sockframe::{Codec, Encoder, Framed, FramedConfig, FramedRead, SkipStats, TransportError};
 
 use crate::addr::Addr;
 use crate::io_format::{Format, InputFormat};
@@ -243,7 +243,6 @@ fn send(args: SendArgs) -> Result<(), CliError> {
     let config = FramedConfig::new()
         .frame_deadline(timeout)
         .idle_timeout(timeout)
-        .recv_cap(codec.max_frame_length().saturating_add(64 * 1024))
         .build()
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let mut framed =
@@ -293,50 +292,47 @@ fn encode(args: EncodeArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Decodes stdin in 64 KiB reads, in memory bounded by one frame plus one
-/// read; prints every complete frame before reporting an error.
+/// Decodes stdin through the library's read half, in memory bounded by one
+/// frame plus one read; prints every complete frame before reporting an
+/// error. In skip mode (`,discard`) each skipped region is one stderr line
+/// and the exit status stays 0.
 fn decode(args: DecodeArgs) -> Result<(), CliError> {
-    let mut codec = args.codec.codec()?;
-    let stdin = io::stdin();
-    let mut input = stdin.lock();
+    let codec = args.codec.codec()?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let mut buf: Vec<u8> = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
-    let mut frames = 0u64;
-    let fail = |out: &mut BufWriter<_>, frames: u64, e: sockframe::DecodeError| -> CliError {
-        let _ = Write::flush(out);
-        CliError::Runtime(format!("decode error after {frames} frames: {e}"))
-    };
+    // Reading a pipe or file has no deadlines.
+    let forever = Duration::from_secs(u64::MAX / 4);
+    let config = FramedConfig::new().frame_deadline(forever).idle_timeout(forever);
+    let mut frames = FramedRead::with_config(io::stdin().lock(), codec, config)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let mut count = 0u64;
+    let mut reported = SkipStats::default();
     loop {
-        let n = match input.read(&mut chunk) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.into()),
-        };
-        let eof = n == 0;
-        buf.extend_from_slice(&chunk[..n]);
-        let mut used = 0;
-        loop {
-            let step = if eof { codec.decode_eof(&mut buf[used..]) } else { codec.decode(&mut buf[used..]) };
-            match step {
-                Ok(Some(frame)) => {
-                    io_format::print_frame(&mut out, args.format, frame.payload(&buf[used..]), None)?;
-                    used += frame.consumed();
-                    frames += 1;
-                }
-                Ok(None) => break,
-                Err(e) => return Err(fail(&mut out, frames, e)),
+        let got = frames.recv_with(|payload| io_format::print_frame(&mut out, args.format, payload, None));
+        let skipped = frames.skipped();
+        if skipped.regions > reported.regions {
+            let regions = skipped.regions - reported.regions;
+            let bytes = skipped.bytes - reported.bytes;
+            let what = if regions == 1 {
+                "an overlong frame".to_string()
+            } else {
+                format!("{regions} overlong frames")
+            };
+            eprintln!("sockframe: skipped {what} ({bytes} bytes) after frame {count}");
+            reported = skipped;
+        }
+        match got {
+            Ok(Some(printed)) => {
+                printed?;
+                count += 1;
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let _ = out.flush();
+                return Err(CliError::Runtime(format!("decode error after {count} frames: {e}")));
             }
         }
-        buf.drain(..used);
-        if eof {
-            out.flush()?;
-            return Ok(());
-        }
-        // Give memory back after a large frame.
-        if buf.capacity() > 4 * chunk.len() && buf.len() < chunk.len() {
-            buf.shrink_to(chunk.len());
-        }
     }
+    out.flush()?;
+    Ok(())
 }

@@ -130,7 +130,6 @@ pub(crate) fn run(addr: &Addr, opts: &Options) -> Result<(), CliError> {
         .recv_initial(4096)
         .frame_deadline(opts.frame_timeout)
         .idle_timeout(opts.idle_timeout)
-        .recv_cap(opts.codec.max_frame_length().saturating_add(64 * 1024))
         .build()
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let mut listener = addr.listen()?;

@@ -252,6 +252,48 @@ fn decode_hostile_input_prints_earlier_frames_then_fails() {
     assert!(!text(&out.stderr).contains("panicked"));
 }
 
+#[test]
+fn decode_discard_mode_skips_overlong_lines_and_exits_0() {
+    // BAD_INPUTS D1/D2 through the CLI: `,discard` prints every line that
+    // fits, reports each skipped line on stderr, and succeeds.
+    let mut input = b"first\n".to_vec();
+    input.extend_from_slice(&[b'x'; 200_000]); // streams in over several reads
+    input.extend_from_slice(b"\nsecond\ntoo long again\nthird\n");
+    for spec in ["lines,max=8,discard", "delim:0a,max=8,discard"] {
+        let out = sockframe(&["decode", "--codec", spec], &input);
+        assert_eq!(out.status.code(), Some(0), "{spec}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "first\nsecond\nthird\n", "{spec}");
+        let err = text(&out.stderr);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{spec}: one line per skipped line: {err}");
+        assert!(lines[0].contains("200001 bytes") && lines[0].contains("after frame 1"), "{err}");
+        assert!(lines[1].contains("15 bytes") && lines[1].contains("after frame 2"), "{err}");
+    }
+    // Without `,discard` the first overlong line ends the run with status 1.
+    let out = sockframe(&["decode", "--codec", "lines,max=8"], &input);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "first\n");
+}
+
+#[test]
+fn listen_asks_the_kernel_for_a_large_accept_backlog() {
+    // A burst of 2,000 connects must not overflow the accept queue (mio and
+    // std listen with 128). `ss` reports a listening socket's backlog as its
+    // Send-Q.
+    let server = Listener::start("127.0.0.1:0", &["--quiet"]);
+    let port = server.addr.rsplit(':').next().unwrap().to_string();
+    let out = Command::new("ss")
+        .args(["-ltnH", &format!("sport = :{port}")])
+        .output()
+        .expect("ss (iproute2) is installed");
+    let row = text(&out.stdout);
+    let send_q: u64 =
+        row.split_whitespace().nth(2).and_then(|q| q.parse().ok()).unwrap_or_else(|| panic!("ss: {row}"));
+    let somaxconn: u64 =
+        std::fs::read_to_string("/proc/sys/net/core/somaxconn").unwrap().trim().parse().unwrap();
+    assert!(send_q >= 1024.min(somaxconn), "backlog {send_q}");
+}
+
 /// Millions of tiny frames decode in constant memory: the decoder's peak RSS
 /// stays far below the size of its input.
 #[test]

@@ -25,8 +25,8 @@
 //! delimiter and carries on, through the contract's skip frames
 //! ([`Frame::is_skip`]): the bytes of the overlong line are handed back for
 //! dropping as they arrive, so memory stays bounded by `max` plus one read
-//! in every driver, and the last piece of each line is marked
-//! ([`Frame::ends_skip_region`]). At end of stream an unterminated overlong
+//! in every driver, and the first piece of each line is marked
+//! ([`Frame::starts_skip_region`]). At end of stream an unterminated overlong
 //! line is skipped too (the caller asked to skip it), not `Truncated`.
 //!
 //! # End of stream
@@ -384,7 +384,7 @@ impl Decoder for DelimitedCodec {
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
         let dlen = self.delim_len;
         if self.discarding {
-            return Ok(self.discard(buf));
+            return Ok(self.discard(buf, false));
         }
         // A frame of at most max bytes has its delimiter end by max + dlen.
         let limit = self.max.saturating_add(dlen);
@@ -407,7 +407,7 @@ impl Decoder for DelimitedCodec {
             Overlong::Fail => Err(DecodeError::DelimiterNotFound { max: self.max }),
             Overlong::Discard => {
                 self.discarding = true;
-                Ok(self.discard(buf))
+                Ok(self.discard(buf, true))
             }
         }
     }
@@ -420,7 +420,7 @@ impl Decoder for DelimitedCodec {
             None if self.discarding => {
                 self.discarding = false;
                 self.next_index = 0;
-                Ok(Some(Frame::skipped(buf.len(), SkipReason::Overlong, true)))
+                Ok(Some(Frame::skipped(buf.len(), SkipReason::Overlong, false)))
             }
             None => Err(DecodeError::Truncated { pending: buf.len() }),
         }
@@ -429,12 +429,13 @@ impl Decoder for DelimitedCodec {
 
 impl DelimitedCodec {
     /// Inside an overlong line: hands back the bytes up to and including the
-    /// next delimiter, or every byte that cannot start one.
-    fn discard(&mut self, buf: &[u8]) -> Option<Frame> {
+    /// next delimiter, or every byte that cannot start one. `first`: the
+    /// line was found overlong just now.
+    fn discard(&mut self, buf: &[u8], first: bool) -> Option<Frame> {
         if let Some(p) = self.find(buf, self.next_index) {
             self.discarding = false;
             self.next_index = 0;
-            return Some(Frame::skipped(p + self.delim_len, SkipReason::Overlong, true));
+            return Some(Frame::skipped(p + self.delim_len, SkipReason::Overlong, first));
         }
         // Positions before `resume_at` hold no delimiter start: hand them
         // back. The rest may hold the start of one; the scan resumes at the
@@ -444,7 +445,7 @@ impl DelimitedCodec {
             return None;
         }
         self.next_index = 0;
-        Some(Frame::skipped(n, SkipReason::Overlong, false))
+        Some(Frame::skipped(n, SkipReason::Overlong, first))
     }
 }
 

@@ -20,8 +20,9 @@
 //! reports the bytes it throws away as *skip frames*, so that every driver
 //! drops them the same way and memory stays bounded by the maximum frame plus
 //! one read. A skip frame consumes at least one byte and has an empty
-//! payload; the last one of a skipped region says so
-//! ([`Frame::ends_skip_region`]). Codecs that never skip never return one.
+//! payload; the first one of a skipped region says so
+//! ([`Frame::starts_skip_region`]), so a region that streams in over many
+//! reads counts once. Codecs that never skip never return one.
 //! [`Frames`], [`Decoder::decode_bytes`], the transport and the tokio-util
 //! impls drop skip frames for you and count them ([`SkipStats`]).
 //!
@@ -87,7 +88,7 @@ impl core::fmt::Display for SkipReason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Skip {
     reason: SkipReason,
-    region_end: bool,
+    region_start: bool,
 }
 
 /// What the drivers skipped so far: regions (e.g. overlong lines) and bytes.
@@ -105,7 +106,7 @@ struct Skip {
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SkipStats {
-    /// Skipped regions that ended (one per discarded line).
+    /// Skipped regions (one per discarded line), counted as they start.
     pub regions: u64,
     /// Bytes skipped, including a region still in progress.
     pub bytes: u64,
@@ -117,7 +118,7 @@ impl SkipStats {
     pub fn record(&mut self, frame: &Frame) {
         if let Some(skip) = frame.skip {
             self.bytes = self.bytes.saturating_add(frame.consumed as u64);
-            self.regions += u64::from(skip.region_end);
+            self.regions += u64::from(skip.region_start);
         }
     }
 }
@@ -136,13 +137,13 @@ impl Frame {
     }
 
     /// A skip frame: the first `consumed` bytes belong to no frame and are
-    /// dropped; `region_end` marks the last piece of a skipped region.
+    /// dropped; `region_start` marks the first piece of a skipped region.
     ///
     /// ```
     /// use sockframe::{Frame, SkipReason};
     ///
     /// let skip = Frame::skipped(5, SkipReason::Overlong, true);
-    /// assert!(skip.is_skip() && skip.ends_skip_region());
+    /// assert!(skip.is_skip() && skip.starts_skip_region());
     /// assert_eq!((skip.consumed(), skip.len()), (5, 0));
     /// ```
     ///
@@ -150,9 +151,9 @@ impl Frame {
     /// If `consumed` is zero (a skip must make progress). This is a bug in a
     /// decoder, never a consequence of input.
     #[inline]
-    pub const fn skipped(consumed: usize, reason: SkipReason, region_end: bool) -> Self {
+    pub const fn skipped(consumed: usize, reason: SkipReason, region_start: bool) -> Self {
         assert!(consumed > 0, "Frame::skipped: a skip consumes at least one byte");
-        Frame { consumed, start: consumed, end: consumed, skip: Some(Skip { reason, region_end }) }
+        Frame { consumed, start: consumed, end: consumed, skip: Some(Skip { reason, region_start }) }
     }
 
     /// Whether this is a skip frame: drop [`consumed`](Self::consumed) bytes
@@ -168,10 +169,10 @@ impl Frame {
         self.skip.map(|s| s.reason)
     }
 
-    /// Whether this skip frame is the last piece of its skipped region.
+    /// Whether this skip frame is the first piece of its skipped region.
     #[inline]
-    pub fn ends_skip_region(&self) -> bool {
-        self.skip.is_some_and(|s| s.region_end)
+    pub fn starts_skip_region(&self) -> bool {
+        self.skip.is_some_and(|s| s.region_start)
     }
 
     /// Bytes the frame occupies from the front of the buffer, framing included.
