@@ -64,6 +64,10 @@ pub trait Spec: Sized + Decoder + Encoder {
     /// Representative specs, used by the contract test suite: every framing
     /// is tested in each of these configurations.
     const EXAMPLES: &'static [&'static str];
+    /// Whether decoded frames are the encoder's payloads. `false` for a
+    /// framing of a plain byte stream (raw), whose frames are wherever reads
+    /// ended: only the concatenation of the bytes is preserved.
+    const PRESERVES_BOUNDARIES: bool = true;
 
     /// Builds the framing named `name` with its `:arg`; the common options
     /// (`max=`, `discard`) are applied afterwards.
@@ -242,6 +246,15 @@ impl Codec {
     /// Whether this framing skips bad input (`,discard`) instead of failing.
     pub fn discards(&self) -> bool {
         delegate!(self, c => c.discards())
+    }
+
+    /// Whether decoded frames are the encoder's payloads
+    /// ([`Spec::PRESERVES_BOUNDARIES`]; `false` for `raw`).
+    pub fn preserves_boundaries(&self) -> bool {
+        fn of<T: Spec>(_: &T) -> bool {
+            T::PRESERVES_BOUNDARIES
+        }
+        delegate!(self, c => of(c))
     }
 }
 

@@ -168,6 +168,7 @@ impl Encoder for FixedCodec {
 impl crate::codec::any::Spec for RawCodec {
     const NAMES: &'static [&'static str] = &["raw"];
     const EXAMPLES: &'static [&'static str] = &["raw", "raw,max=7"];
+    const PRESERVES_BOUNDARIES: bool = false;
 
     fn from_spec(_name: &str, arg: Option<&str>) -> Result<Self, alloc::string::String> {
         crate::codec::any::no_arg(arg, RawCodec::new())
