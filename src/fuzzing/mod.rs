@@ -15,6 +15,10 @@ pub use catalogue::*;
 mod transport;
 #[cfg(feature = "std")]
 pub use transport::*;
+#[cfg(feature = "tokio")]
+mod differential;
+#[cfg(feature = "tokio")]
+pub use differential::*;
 
 use bytes::BytesMut;
 
@@ -214,6 +218,10 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("any_codec", any_codec),
     #[cfg(feature = "std")]
     ("transport_script", transport_script),
+    #[cfg(feature = "tokio")]
+    ("length_vs_tokio", length_vs_tokio),
+    #[cfg(feature = "tokio")]
+    ("delimited_vs_tokio", delimited_vs_tokio),
 ];
 
 /// Length codec settings derived from 6 bytes of fuzz input, kept as plain
