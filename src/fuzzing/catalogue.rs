@@ -23,7 +23,7 @@ fn max_from(input: &mut Input<'_>) -> Option<usize> {
 }
 
 /// Payloads: length-prefixed chunks of the rest of the input.
-fn payloads<'a>(input: &mut Input<'a>, max_len: u16) -> Vec<&'a [u8]> {
+pub(super) fn payloads<'a>(input: &mut Input<'a>, max_len: u16) -> Vec<&'a [u8]> {
     let mut out = Vec::new();
     while !input.is_empty() && out.len() < 64 {
         let len = usize::from(input.u16() % max_len.max(1));

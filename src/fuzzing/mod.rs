@@ -15,10 +15,14 @@ pub use catalogue::*;
 mod transport;
 #[cfg(feature = "std")]
 pub use transport::*;
+#[cfg(feature = "tokio")]
+mod differential;
+#[cfg(feature = "tokio")]
+pub use differential::*;
 
 use bytes::BytesMut;
 
-use crate::codec::length::{Endian, LengthCodec};
+use crate::codec::length::{Endian, LengthBuilder, LengthCodec};
 use crate::codec::{Decoder, Encoder, SkipStats};
 use crate::error::DecodeError;
 
@@ -225,36 +229,77 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("any_codec", any_codec),
     #[cfg(feature = "std")]
     ("transport_script", transport_script),
+    #[cfg(feature = "tokio")]
+    ("length_vs_tokio", length_vs_tokio),
+    #[cfg(feature = "tokio")]
+    ("delimited_vs_tokio", delimited_vs_tokio),
 ];
 
-/// A length codec configuration derived from 6 bytes of fuzz input.
+/// Length codec settings derived from 6 bytes of fuzz input, kept as plain
+/// values so that the same layout can be handed to tokio-util.
 /// `symmetric` restricts it to layouts whose encoding decodes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LengthLayout {
+    pub width: usize,
+    pub endian: Endian,
+    pub offset: usize,
+    pub adjustment: isize,
+    pub num_skip: Option<usize>,
+    /// `None`: the codec's default.
+    pub max: Option<usize>,
+}
+
+impl LengthLayout {
+    pub fn from_input(input: &mut Input<'_>, symmetric: bool) -> Self {
+        let flags = input.byte();
+        let width = usize::from(flags % 8) + 1;
+        let endian = match (flags >> 3) % 3 {
+            0 => Endian::Big,
+            1 => Endian::Little,
+            _ => Endian::Native,
+        };
+        let offset = if symmetric { 0 } else { usize::from(input.byte() % 4) };
+        let adjustment = isize::from(input.byte() as i8 % 16);
+        let skip_byte = input.byte();
+        let num_skip = (!symmetric && skip_byte & 0x80 != 0).then(|| usize::from(skip_byte % 16));
+        let max = match input.u16() {
+            0 => None,
+            m => Some(usize::from(m)),
+        };
+        LengthLayout { width, endian, offset, adjustment, num_skip, max }
+    }
+
+    /// The same layout without a header before the field and with the
+    /// default `num_skip`, so that encoded frames decode back.
+    pub fn symmetric(self) -> Self {
+        LengthLayout { offset: 0, num_skip: None, ..self }
+    }
+
+    /// `num_skip` in force.
+    pub fn skip(&self) -> usize {
+        self.num_skip.unwrap_or(self.offset + self.width)
+    }
+
+    pub fn builder(&self) -> LengthBuilder {
+        let mut builder = LengthCodec::builder()
+            .width(self.width)
+            .endian(self.endian)
+            .length_field_offset(self.offset)
+            .length_adjustment(self.adjustment);
+        if let Some(skip) = self.num_skip {
+            builder = builder.num_skip(skip);
+        }
+        if let Some(max) = self.max {
+            builder = builder.max_frame_length(max);
+        }
+        builder
+    }
+}
+
+/// A length codec configuration derived from 6 bytes of fuzz input
+/// ([`LengthLayout::from_input`]).
 pub fn length_codec(input: &mut Input<'_>, symmetric: bool) -> LengthCodec {
-    let flags = input.byte();
-    let width = usize::from(flags % 8) + 1;
-    let endian = match (flags >> 3) % 3 {
-        0 => Endian::Big,
-        1 => Endian::Little,
-        _ => Endian::Native,
-    };
-    let offset = if symmetric { 0 } else { usize::from(input.byte() % 4) };
-    let adjustment = isize::from(input.byte() as i8 % 16);
-    let skip_byte = input.byte();
-    let max = match input.u16() {
-        0 => None,
-        m => Some(usize::from(m)),
-    };
-    let mut builder = LengthCodec::builder()
-        .width(width)
-        .endian(endian)
-        .length_field_offset(offset)
-        .length_adjustment(adjustment);
-    if !symmetric && skip_byte & 0x80 != 0 {
-        builder = builder.num_skip(usize::from(skip_byte % 16));
-    }
-    if let Some(max) = max {
-        builder = builder.max_frame_length(max);
-    }
+    let builder = LengthLayout::from_input(input, symmetric).builder();
     // A max the field cannot express is a config error; fall back to the
     // field's default then, which must build.
     match builder.build() {
