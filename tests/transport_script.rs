@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 use proptest::prelude::*;
 use sockframe::fuzzing::{run_script, ScriptCase, ScriptedIo, Step};
-use sockframe::{DecodeError, Encoder, Framed, FramedConfig, LengthCodec, Recv, TimeoutKind, TransportError};
+use sockframe::{
+    Codec, DecodeError, Encoder, Framed, FramedConfig, LengthCodec, Recv, TimeoutKind, TransportError,
+};
 
 fn wire(payloads: &[&[u8]]) -> Vec<u8> {
     let mut out = BytesMut::new();
@@ -328,6 +330,7 @@ fn hand_picked_scripts_hold_the_invariants() {
     // BAD_INPUTS E2, E3, E4, E5 together.
     for blocking_recv in [false, true] {
         run_script(&ScriptCase {
+            codec: Codec::default(),
             payloads: vec![b"Hello from client".to_vec(), vec![3; 5000], Vec::new(), vec![4; 70]],
             reads: vec![Step::Ok(1), Step::WouldBlock, Step::Interrupted, Step::Ok(300)],
             writes: vec![Step::Ok(2), Step::Zero, Step::WouldBlock, Step::Interrupted, Step::Ok(1000)],
@@ -352,7 +355,9 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 fn case() -> impl Strategy<Value = ScriptCase> {
+    let specs: Vec<&'static str> = Codec::examples().collect();
     (
+        prop::sample::select(specs),
         prop::collection::vec(prop::collection::vec(any::<u8>(), 0..3000), 0..24),
         prop::collection::vec(step(), 0..6),
         prop::collection::vec(step(), 0..6),
@@ -365,6 +370,7 @@ fn case() -> impl Strategy<Value = ScriptCase> {
     )
         .prop_map(
             |(
+                spec,
                 payloads,
                 reads,
                 writes,
@@ -375,7 +381,11 @@ fn case() -> impl Strategy<Value = ScriptCase> {
                 write_batch,
                 vectored_min,
             )| {
+                let codec: Codec = spec.parse().expect("example specs parse");
+                let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+                let payloads = sockframe::fuzzing::fit_payloads(&mut codec.clone(), &refs);
                 ScriptCase {
+                    codec,
                     payloads,
                     reads,
                     writes,
@@ -393,8 +403,9 @@ fn case() -> impl Strategy<Value = ScriptCase> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
-    /// Over arbitrary I/O schedules: frames received == frames sent, in order,
-    /// none lost or duplicated; bytes written == the concatenated encodings.
+    /// Over arbitrary I/O schedules and every framing: frames received ==
+    /// frames sent, in order, none lost or duplicated; bytes written == the
+    /// concatenated encodings.
     #[test]
     fn arbitrary_schedules_lose_and_duplicate_nothing(case in case()) {
         run_script(&case);

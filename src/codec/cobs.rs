@@ -86,7 +86,7 @@ impl CobsBuilder {
         if self.max > MAX_LIMIT / 2 {
             return Err(ConfigError::Invalid { reason: "max_frame_length above isize::MAX / 2" });
         }
-        Ok(CobsCodec { max: self.max, next_index: 0 })
+        Ok(CobsCodec { max: self.max, next_index: 0, failed: None })
     }
 }
 
@@ -107,6 +107,9 @@ pub struct CobsCodec {
     max: usize,
     // No 0x00 in buf[..next_index]; reset when a frame is returned.
     next_index: usize,
+    // A bad frame was partly rewritten in place: the error repeats (errors
+    // are sticky), instead of a second look at the rewritten bytes.
+    failed: Option<DecodeError>,
 }
 
 impl Default for CobsCodec {
@@ -129,6 +132,14 @@ impl CobsCodec {
     /// The maximum payload length in force (inclusive).
     pub fn max_frame_length(&self) -> usize {
         self.max
+    }
+}
+
+impl CobsCodec {
+    #[cold]
+    fn fail(&mut self, e: DecodeError) -> DecodeError {
+        self.failed = Some(e);
+        e
     }
 }
 
@@ -174,6 +185,9 @@ impl Decoder for CobsCodec {
 
     #[inline]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
         // The longest body (frame without delimiter) a max payload needs.
         let body_max = max_encoded_len(self.max) - 1;
         let window = buf.len().min(body_max.saturating_add(1));
@@ -188,9 +202,9 @@ impl Decoder for CobsCodec {
         };
         let len = self.next_index + p;
         self.next_index = 0;
-        let n = decode_in_place(buf, len)?;
+        let n = decode_in_place(buf, len).map_err(|e| self.fail(e))?;
         if n > self.max {
-            return Err(DecodeError::FrameTooLarge { declared: n as u64, max: self.max });
+            return Err(self.fail(DecodeError::FrameTooLarge { declared: n as u64, max: self.max }));
         }
         Ok(Some(Frame::new(len + 1, 0, n)))
     }

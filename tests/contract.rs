@@ -1,0 +1,394 @@
+//! The contract suite: every framing in the registry (each in the
+//! configurations its `Spec::EXAMPLES` lists, discard modes included),
+//! through every driver, must behave the same way.
+//!
+//! Drivers: the borrowed `decode` loop, the `Frames` iterator,
+//! `decode_bytes` (owned `Bytes`), `FramedRead` (blocking) and `Framed`
+//! (non-blocking `try_recv`) over the scripted I/O double with `WouldBlock`,
+//! `Interrupted` and short reads at random points, and the tokio-util
+//! `Decoder` impl. The write side (`send`/`queue` with short writes, `Ok(0)`,
+//! `WouldBlock`, `Interrupted`) is `run_script`, instantiated for every
+//! framing in `tests/transport_script.rs`; the CLI's `decode` goes through
+//! `FramedRead` (`cli/tests/cli.rs`).
+//!
+//! Properties: round trip; split invariance at any cut (and a 1-byte drip,
+//! every cut at once); need-more never consumes; errors are typed and
+//! sticky; skips are bounded in memory and counted alike; `decode_eof`
+//! ends cleanly at a frame boundary and reports `Truncated` inside a frame.
+
+mod common;
+
+use bytes::BytesMut;
+use proptest::prelude::*;
+use sockframe::fuzzing::{check_split, decode_chunked, fit_payloads, ScriptedIo, Step};
+use sockframe::{
+    Codec, DecodeError, Decoder, Encoder, Framed, FramedRead, Frames, Recv, TimeoutKind, TransportError,
+};
+
+/// What one driver made of a stream.
+#[derive(Debug, PartialEq, Eq)]
+struct Run {
+    frames: Vec<Vec<u8>>,
+    end: Result<(), DecodeError>,
+    /// Bytes skipped, where the driver counts them.
+    skipped: Option<u64>,
+}
+
+fn specs() -> Vec<&'static str> {
+    Codec::examples().collect()
+}
+
+fn codec(spec: &str) -> Codec {
+    spec.parse().unwrap_or_else(|e| panic!("{spec}: {e}"))
+}
+
+fn pieces<'a>(wire: &'a [u8], cuts: &'a [usize]) -> impl Iterator<Item = &'a [u8]> + 'a {
+    let mut pos = 0;
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        if pos >= wire.len() {
+            return None;
+        }
+        let n = cuts.get(i % cuts.len().max(1)).copied().unwrap_or(wire.len()).max(1);
+        i += 1;
+        let end = wire.len().min(pos + n);
+        let piece = &wire[pos..end];
+        pos = end;
+        Some(piece)
+    })
+}
+
+fn borrowed(c: &Codec, wire: &[u8], cuts: &[usize]) -> Run {
+    let out = decode_chunked(&mut c.clone(), wire, cuts);
+    // BAD_INPUTS L2/D1: what a driver holds is bounded by the largest frame plus one read.
+    let read = cuts.iter().copied().max().unwrap_or(wire.len());
+    assert!(out.peak_buffered <= c.max_wire_len() + read, "buffered {} bytes", out.peak_buffered);
+    Run { frames: out.frames, end: out.end, skipped: Some(out.skipped.bytes) }
+}
+
+fn frames_iter(c: &Codec, wire: &[u8], cuts: &[usize]) -> Run {
+    let mut c = c.clone();
+    let (mut buf, mut frames, mut skipped) = (Vec::new(), Vec::new(), 0);
+    let mut drain = |buf: &mut Vec<u8>, eof: bool| -> Result<(), DecodeError> {
+        let mut it = if eof { Frames::at_eof(&mut c, buf) } else { Frames::new(&mut c, buf) };
+        let mut result = Ok(());
+        for f in it.by_ref() {
+            match f {
+                Ok(p) => frames.push(p.to_vec()),
+                Err(e) => result = Err(e),
+            }
+        }
+        let used = it.consumed();
+        skipped += it.skipped().bytes;
+        buf.drain(..used);
+        if eof && result.is_ok() {
+            assert!(buf.is_empty(), "Frames::at_eof left bytes without an error");
+        }
+        result
+    };
+    for piece in pieces(wire, cuts) {
+        buf.extend_from_slice(piece);
+        if let Err(e) = drain(&mut buf, false) {
+            return Run { frames, end: Err(e), skipped: Some(skipped) };
+        }
+    }
+    let end = drain(&mut buf, true);
+    Run { frames, end, skipped: Some(skipped) }
+}
+
+fn owned(c: &Codec, wire: &[u8], cuts: &[usize]) -> Run {
+    let mut c = c.clone();
+    let (mut buf, mut frames) = (BytesMut::new(), Vec::new());
+    for piece in pieces(wire, cuts) {
+        buf.extend_from_slice(piece);
+        loop {
+            match c.decode_bytes(&mut buf) {
+                Ok(Some(f)) => frames.push(f.to_vec()),
+                Ok(None) => break,
+                Err(e) => return Run { frames, end: Err(e), skipped: None },
+            }
+        }
+    }
+    loop {
+        match c.decode_bytes_eof(&mut buf) {
+            Ok(Some(f)) => frames.push(f.to_vec()),
+            Ok(None) => return Run { frames, end: Ok(()), skipped: None },
+            Err(e) => return Run { frames, end: Err(e), skipped: None },
+        }
+    }
+}
+
+fn tokio(c: &Codec, wire: &[u8], cuts: &[usize]) -> Run {
+    use tokio_util::codec::Decoder as Tokio;
+    let mut c = c.clone();
+    let (mut buf, mut frames) = (BytesMut::new(), Vec::new());
+    let fail = |frames, e| match e {
+        sockframe::CodecError::Decode(e) => Run { frames, end: Err(e), skipped: None },
+        e => panic!("tokio impl: {e}"),
+    };
+    for piece in pieces(wire, cuts) {
+        buf.extend_from_slice(piece);
+        loop {
+            match Tokio::decode(&mut c, &mut buf) {
+                Ok(Some(f)) => frames.push(f.to_vec()),
+                Ok(None) => break,
+                Err(e) => return fail(frames, e),
+            }
+        }
+        // The impl drops skipped bytes as they arrive.
+        assert!(buf.len() <= c.max_wire_len() + piece.len(), "tokio buffer at {}", buf.len());
+    }
+    loop {
+        match Tokio::decode_eof(&mut c, &mut buf) {
+            Ok(Some(f)) => frames.push(f.to_vec()),
+            Ok(None) => return Run { frames, end: Ok(()), skipped: None },
+            Err(e) => return fail(frames, e),
+        }
+    }
+}
+
+/// A read script from the cuts, with `WouldBlock` and `Interrupted` mixed in.
+fn script(cuts: &[usize], noise: u8) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for (i, &n) in cuts.iter().enumerate() {
+        steps.push(Step::Ok(n.max(1)));
+        match (i as u8).wrapping_add(noise) % 4 {
+            0 => steps.push(Step::WouldBlock),
+            1 => steps.push(Step::Interrupted),
+            _ => {}
+        }
+    }
+    if steps.is_empty() {
+        steps.push(Step::Ok(usize::MAX));
+    }
+    steps
+}
+
+/// Bounds every driver loop: each call makes progress or meets a scripted
+/// stall, and stalls never come more than twice in a row.
+fn budget(wire: &[u8]) -> usize {
+    4 * wire.len() + 64
+}
+
+fn transport_end(e: TransportError) -> Result<(), DecodeError> {
+    match e {
+        TransportError::Decode(e) => Err(e),
+        e => panic!("unexpected transport error: {e}"),
+    }
+}
+
+fn framed_read(c: &Codec, wire: &[u8], cuts: &[usize], noise: u8) -> Run {
+    let io = ScriptedIo::new(wire.to_vec(), script(cuts, noise), Vec::new());
+    let mut framed = FramedRead::new(io, c.clone());
+    let mut frames = Vec::new();
+    for _ in 0..budget(wire) {
+        let got = framed.recv_with(<[u8]>::to_vec);
+        assert!(framed.read_buffer().len() <= framed.recv_cap());
+        match got {
+            Ok(Some(f)) => frames.push(f),
+            Ok(None) => return Run { frames, end: Ok(()), skipped: Some(framed.skipped().bytes) },
+            // A blocking read that would block is a read timeout: retry.
+            Err(TransportError::Timeout { kind: TimeoutKind::Read, .. }) => {}
+            Err(e) => return Run { frames, end: transport_end(e), skipped: Some(framed.skipped().bytes) },
+        }
+    }
+    panic!("FramedRead made no progress");
+}
+
+fn framed_nonblocking(c: &Codec, wire: &[u8], cuts: &[usize], noise: u8) -> Run {
+    let io = ScriptedIo::new(wire.to_vec(), script(cuts, noise), Vec::new());
+    let mut framed = Framed::new(io, c.clone());
+    let mut frames = Vec::new();
+    for _ in 0..budget(wire) {
+        match framed.try_recv_with(<[u8]>::to_vec) {
+            Ok(Recv::Frame(f)) => frames.push(f),
+            Ok(Recv::End) => return Run { frames, end: Ok(()), skipped: Some(framed.skipped().bytes) },
+            Ok(Recv::WouldBlock) => {}
+            Err(e) => return Run { frames, end: transport_end(e), skipped: Some(framed.skipped().bytes) },
+        }
+    }
+    panic!("Framed::try_recv made no progress");
+}
+
+/// Every driver agrees with the borrowed loop on frames, end and skips.
+fn all_drivers_agree(c: &Codec, wire: &[u8], cuts: &[usize], noise: u8) -> Run {
+    let spec = c.to_string();
+    let reference = borrowed(c, wire, cuts);
+    let boundaries = c.preserves_boundaries();
+    let same = |name: &str, run: Run| {
+        if boundaries {
+            assert_eq!(run.frames, reference.frames, "{spec}: {name} frames");
+        } else {
+            assert_eq!(run.frames.concat(), reference.frames.concat(), "{spec}: {name} bytes");
+        }
+        assert_eq!(run.end, reference.end, "{spec}: {name} end");
+        if let Some(skipped) = run.skipped {
+            assert_eq!(Some(skipped), reference.skipped, "{spec}: {name} skipped bytes");
+        }
+    };
+    same("Frames", frames_iter(c, wire, cuts));
+    same("decode_bytes", owned(c, wire, cuts));
+    same("tokio Decoder", tokio(c, wire, cuts));
+    same("FramedRead", framed_read(c, wire, cuts, noise));
+    same("Framed try_recv", framed_nonblocking(c, wire, cuts, noise));
+    reference
+}
+
+/// Errors are typed and sticky: once `decode` fails on a buffer, it fails
+/// again, with the same kind of error, on the same bytes and with more
+/// appended.
+fn errors_are_sticky(c: &Codec, wire: &[u8]) {
+    let mut dec = c.clone();
+    let mut buf = wire.to_vec();
+    let mut used = 0;
+    let err = loop {
+        match dec.decode(&mut buf[used..]) {
+            Ok(Some(f)) => used += f.consumed(),
+            Ok(None) => return,
+            Err(e) => break e,
+        }
+    };
+    // The same kind of error: COBS decodes in place, so the offset it
+    // reports may move once the frame's bytes were rewritten.
+    let kind = std::mem::discriminant(&err);
+    let again = dec.decode(&mut buf[used..]).err().unwrap_or_else(|| panic!("{c}: error {err:?} not sticky"));
+    assert_eq!(std::mem::discriminant(&again), kind, "{c}: {again:?} after {err:?}");
+    buf.extend_from_slice(wire);
+    let more = dec
+        .decode(&mut buf[used..])
+        .err()
+        .unwrap_or_else(|| panic!("{c}: {err:?} not sticky with more bytes"));
+    assert_eq!(std::mem::discriminant(&more), kind, "{c}: {more:?} after {err:?}");
+}
+
+fn encoded(c: &Codec, payloads: &[Vec<u8>]) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+    let payloads = fit_payloads(&mut c.clone(), &refs);
+    let (wire, accepted) = common::encode_all(&mut c.clone(), &payloads);
+    (wire.to_vec(), accepted.into_iter().map(|(p, _)| p).collect())
+}
+
+/// Bytes that look like frames of many framings: delimiters, zeros, small
+/// length fields, digits and `:`/`,`, plus anything.
+fn hostile() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(
+        prop_oneof![
+            3 => prop::sample::select(b"\n\r\x00\x01\x02\x03:,0123456789abx".to_vec()),
+            1 => any::<u8>(),
+        ],
+        0..400,
+    )
+}
+
+proptest! {
+    #![proptest_config(common::config())]
+
+    #[test]
+    fn round_trip_through_every_driver(
+        payloads in common::payloads(40),
+        cuts in common::cuts(),
+        noise in any::<u8>(),
+    ) {
+        for spec in specs() {
+            let c = codec(spec);
+            let (wire, accepted) = encoded(&c, &payloads);
+            let run = all_drivers_agree(&c, &wire, &cuts, noise);
+            prop_assert_eq!(run.end, Ok(()), "{}", spec);
+            prop_assert_eq!(run.skipped, Some(0), "{}", spec);
+            if c.preserves_boundaries() {
+                prop_assert_eq!(run.frames, accepted, "{}", spec);
+            } else {
+                prop_assert_eq!(run.frames.concat(), accepted.concat(), "{}", spec);
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_bytes_alike_in_every_driver(wire in hostile(), cuts in common::cuts(), noise in any::<u8>()) {
+        for spec in specs() {
+            let c = codec(spec);
+            all_drivers_agree(&c, &wire, &cuts, noise);
+            if c.preserves_boundaries() {
+                // Split invariance against the whole stream and a 1-byte drip
+                // (every cut at once); need-more never consumes (checked
+                // inside decode_chunked).
+                check_split(&c, &wire, &cuts);
+            }
+            errors_are_sticky(&c, &wire);
+        }
+    }
+
+    #[test]
+    fn prefixes_need_more_and_eof_is_explicit(payloads in common::payloads(24)) {
+        for spec in specs() {
+            let c = codec(spec);
+            if c.preserves_boundaries() {
+                let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+                common::check_prefixes(&c, &fit_payloads(&mut c.clone(), &refs));
+            }
+        }
+    }
+}
+
+#[test]
+fn every_framing_has_example_specs_and_they_round_trip_through_display() {
+    macro_rules! check {
+        ($(($variant:ident, $ty:ty)),* $(,)?) => {$(
+            let examples = <$ty as sockframe::codec::any::Spec>::EXAMPLES;
+            assert!(!examples.is_empty(), "{} has no example specs", stringify!($ty));
+            for spec in examples {
+                let c = codec(spec);
+                assert!(matches!(c, Codec::$variant(_)), "{spec} parses to another framing");
+                let again = codec(&c.to_string());
+                assert_eq!(again.to_string(), c.to_string(), "{spec}");
+                assert_eq!((again.max_frame_length(), again.discards()), (c.max_frame_length(), c.discards()));
+            }
+        )*};
+    }
+    sockframe::for_each_codec!(check);
+    assert!(specs().iter().any(|s| s.contains("discard")), "a discard mode is in the suite");
+}
+
+#[test]
+fn discard_modes_stay_bounded_and_count_each_overlong_line_once() {
+    // BAD_INPUTS D1/D2 in every driver: a long overlong line streams in, is
+    // dropped as it arrives and counted once; the lines around it come out.
+    for spec in specs().into_iter().filter(|s| s.contains("discard")) {
+        let c = codec(spec);
+        let delim = match &c {
+            Codec::Delimited(d) => d.delimiter().to_vec(),
+            other => panic!("no overlong-line test for {other}"),
+        };
+        let mut wire = b"a".to_vec();
+        wire.extend_from_slice(&delim);
+        wire.extend(std::iter::repeat_n(b'x', 100_000));
+        wire.extend_from_slice(&delim);
+        wire.extend_from_slice(b"b");
+        wire.extend_from_slice(&delim);
+        for cuts in [vec![1], vec![7, 3], vec![4096], vec![]] {
+            let run = all_drivers_agree(&c, &wire, &cuts, 1);
+            assert_eq!(run.frames, [b"a".to_vec(), b"b".to_vec()], "{spec}");
+            assert_eq!(run.end, Ok(()));
+            assert_eq!(run.skipped, Some(100_000 + delim.len() as u64), "{spec}");
+            let mut frames = FramedRead::new(&wire[..], c.clone());
+            while frames.recv().unwrap().is_some() {}
+            assert_eq!(frames.skipped().regions, 1, "{spec}: one region per overlong line");
+        }
+    }
+}
+
+#[test]
+fn encoders_leave_the_output_untouched_on_error() {
+    // BAD_INPUTS E1/D7 for every framing: a rejected payload writes nothing.
+    let too_big = vec![b'y'; 70_000];
+    for spec in specs() {
+        let mut c = codec(spec);
+        let mut out = BytesMut::from(&b"keep"[..]);
+        for p in [&too_big[..], b"a\nb", b"\r", b"\x00"] {
+            if c.encode(p, &mut out).is_err() {
+                assert_eq!(&out[..], b"keep", "{spec}");
+            }
+            out.truncate(4);
+        }
+    }
+}
