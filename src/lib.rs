@@ -142,7 +142,7 @@ pub use error::{TimeoutKind, TransportError};
 #[cfg(feature = "tokio")]
 pub use tokio_codec::CodecError;
 #[cfg(feature = "std")]
-pub use transport::{Framed, FramedConfig, FramedRead, FramedWrite, Recv};
+pub use transport::{Framed, FramedConfig, FramedRead, FramedWrite, Recv, Replies};
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

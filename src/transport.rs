@@ -212,6 +212,11 @@ impl FramedConfig {
         self.send_cap
     }
 
+    /// The write batch in force.
+    pub const fn get_write_batch(&self) -> usize {
+        self.write_batch
+    }
+
     /// The receive buffer cap set explicitly; `None`: derived from the codec.
     pub const fn get_recv_cap(&self) -> Option<usize> {
         self.recv_cap
@@ -365,11 +370,35 @@ impl ReadState {
         }
     }
 
-    /// A frame already in the buffer is returned here, inlined into the
-    /// caller's loop; everything else (skips, reads, end of stream,
-    /// deadlines) is [`recv_slow`](Self::recv_slow)'s.
+    /// The next frame, not yet consumed: the caller takes it with
+    /// [`take_frame`](Self::take_frame). A frame already in the buffer is
+    /// returned here, inlined into the caller's loop; everything else
+    /// (skips, reads, end of stream, deadlines) is
+    /// [`recv_slow`](Self::recv_slow)'s.
     #[inline(always)]
-    fn recv<S: Read, D: Decoder, T>(
+    fn recv<S: Read, D: Decoder>(
+        &mut self,
+        io: &mut S,
+        codec: &mut D,
+        hook: &mut impl BeforeWait<S>,
+        mode: Mode,
+    ) -> Result<Recv<Frame>, TransportError> {
+        if !self.eof {
+            match codec.decode(self.rbuf.data_mut())? {
+                Some(frame) if !frame.is_skip() => return Ok(Recv::Frame(frame)),
+                Some(frame) => {
+                    self.skip(frame);
+                    return self.recv_slow(io, codec, hook, mode, true);
+                }
+                None => {}
+            }
+        }
+        self.recv_slow(io, codec, hook, mode, self.eof)
+    }
+
+    /// [`recv`](Self::recv), then [`take_frame`](Self::take_frame).
+    #[inline(always)]
+    fn recv_with<S: Read, D: Decoder, T>(
         &mut self,
         io: &mut S,
         codec: &mut D,
@@ -377,37 +406,30 @@ impl ReadState {
         mode: Mode,
         f: impl FnOnce(&[u8]) -> T,
     ) -> Result<Recv<T>, TransportError> {
-        if !self.eof {
-            match codec.decode(self.rbuf.data_mut())? {
-                Some(frame) if !frame.is_skip() => return Ok(Recv::Frame(self.take_frame(frame, f))),
-                Some(frame) => {
-                    self.skip(frame);
-                    return self.recv_slow(io, codec, hook, mode, true, f);
-                }
-                None => {}
-            }
-        }
-        self.recv_slow(io, codec, hook, mode, self.eof, f)
+        Ok(match self.recv(io, codec, hook, mode)? {
+            Recv::Frame(frame) => Recv::Frame(self.take_frame(frame, f)),
+            Recv::WouldBlock => Recv::WouldBlock,
+            Recv::End => Recv::End,
+        })
     }
 
     /// No whole frame was buffered: decode again first if `decode_first`,
     /// then read until a frame is whole, or until the end of the stream, a
     /// would-block or an error.
     #[inline(never)]
-    fn recv_slow<S: Read, D: Decoder, T>(
+    fn recv_slow<S: Read, D: Decoder>(
         &mut self,
         io: &mut S,
         codec: &mut D,
         hook: &mut impl BeforeWait<S>,
         mode: Mode,
         decode_first: bool,
-        f: impl FnOnce(&[u8]) -> T,
-    ) -> Result<Recv<T>, TransportError> {
+    ) -> Result<Recv<Frame>, TransportError> {
         let mut decode = decode_first;
         loop {
             if decode {
                 if let Some(frame) = self.decode_buffered(codec)? {
-                    return Ok(Recv::Frame(self.take_frame(frame, f)));
+                    return Ok(Recv::Frame(frame));
                 }
                 if self.eof {
                     // decode_eof found no frame and no error: a clean end.
@@ -955,7 +977,7 @@ macro_rules! read_api {
         #[inline]
         pub fn recv_with<T>(&mut self, f: impl FnOnce(&[u8]) -> T) -> Result<Option<T>, TransportError> {
             let (io, codec, rd, mut hook) = self.read_parts();
-            match rd.recv(io, codec, &mut hook, Mode::Blocking, f)? {
+            match rd.recv_with(io, codec, &mut hook, Mode::Blocking, f)? {
                 Recv::Frame(t) => Ok(Some(t)),
                 Recv::End => Ok(None),
                 // A blocking receive reports would-block as a timeout.
@@ -983,7 +1005,7 @@ macro_rules! read_api {
         #[inline]
         pub fn try_recv_with<T>(&mut self, f: impl FnOnce(&[u8]) -> T) -> Result<Recv<T>, TransportError> {
             let (io, codec, rd, mut hook) = self.read_parts();
-            rd.recv(io, codec, &mut hook, Mode::NonBlocking(None), f)
+            rd.recv_with(io, codec, &mut hook, Mode::NonBlocking(None), f)
         }
 
         /// [`try_recv_with`](Self::try_recv_with) on the caller's clock:
@@ -998,7 +1020,7 @@ macro_rules! read_api {
             f: impl FnOnce(&[u8]) -> T,
         ) -> Result<Recv<T>, TransportError> {
             let (io, codec, rd, mut hook) = self.read_parts();
-            rd.recv(io, codec, &mut hook, Mode::NonBlocking(Some(now)), f)
+            rd.recv_with(io, codec, &mut hook, Mode::NonBlocking(Some(now)), f)
         }
     };
 }
@@ -1194,6 +1216,74 @@ impl<S: Read + Write, C: Decoder> Framed<S, C> {
 
 impl<S: Write, C: Encoder> Framed<S, C> {
     write_api!();
+}
+
+/// Queues replies on a [`Framed`]'s send queue from inside
+/// [`Framed::try_recv_reply`], while the received payload is still borrowed
+/// from the receive buffer.
+#[derive(Debug)]
+pub struct Replies<'a, C> {
+    wr: &'a mut WriteState,
+    codec: &'a mut C,
+}
+
+impl<C: Encoder> Replies<'_, C> {
+    /// Queues a frame, as [`Framed::queue`]: nothing is written.
+    ///
+    /// # Errors
+    /// [`TransportError::Full`] at the send cap (nothing queued: keep the
+    /// reply, flush, and queue it again), or [`TransportError::Encode`].
+    #[inline]
+    pub fn queue(&mut self, payload: &[u8]) -> Result<(), TransportError> {
+        self.wr.queue(self.codec, payload)
+    }
+
+    /// Bytes queued and not yet written.
+    pub fn pending_send_bytes(&self) -> usize {
+        self.wr.wq.len()
+    }
+}
+
+impl<S: Read + Write, C: Decoder + Encoder> Framed<S, C> {
+    /// Receives one frame without blocking and lets `f` answer it: `f` gets
+    /// the payload, borrowed from the receive buffer, and a [`Replies`]
+    /// handle that queues frames on this transport's send queue. Nothing is
+    /// written: the event-loop recipe is to call this until
+    /// [`Recv::WouldBlock`], then [`try_flush`](Self::try_flush) once, so
+    /// that a burst of pipelined requests is answered with one write.
+    ///
+    /// ```
+    /// use std::io::Cursor;
+    /// use sockframe::{Framed, LengthCodec, Recv};
+    ///
+    /// // Two requests arrive together; both echoes go out in one write.
+    /// let wire = b"\x00\x00\x00\x01a\x00\x00\x00\x01b".to_vec();
+    /// let mut framed = Framed::new(Cursor::new(wire), LengthCodec::new());
+    /// while let Recv::Frame(queued) = framed.try_recv_reply(|p, replies| replies.queue(p))? {
+    ///     queued?;
+    /// }
+    /// assert_eq!(framed.pending_send_bytes(), 10);
+    /// # Ok::<(), sockframe::TransportError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`try_recv`](Self::try_recv).
+    #[inline]
+    pub fn try_recv_reply<T>(
+        &mut self,
+        f: impl FnOnce(&[u8], &mut Replies<'_, C>) -> T,
+    ) -> Result<Recv<T>, TransportError> {
+        Ok(match self.rd.recv(&mut self.io, &mut self.codec, &mut NoWrites, Mode::NonBlocking(None))? {
+            Recv::Frame(frame) => {
+                let payload = frame.payload(self.rd.rbuf.data());
+                let out = f(payload, &mut Replies { wr: &mut self.wr, codec: &mut self.codec });
+                self.rd.consumed(frame.consumed());
+                Recv::Frame(out)
+            }
+            Recv::WouldBlock => Recv::WouldBlock,
+            Recv::End => Recv::End,
+        })
+    }
 }
 
 impl<S: Write + HalfClose, C: Encoder> Framed<S, C> {
