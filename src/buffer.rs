@@ -121,8 +121,9 @@ impl RecvBuf {
     /// Room to read into. Empty only at the cap.
     ///
     /// When less than a useful read's worth is free at the end: compacts if
-    /// that moves at most 1/8 of the bytes it frees (or at the cap), else
-    /// doubles the buffer (up to the cap). A stream of large frames thus
+    /// that moves at most 4 KiB or 1/8 of the bytes it frees (or at the cap),
+    /// else doubles the buffer (up to the cap). Small frames thus live in a
+    /// buffer of a few KiB (many connections stay small). A stream of large frames thus
     /// settles on a buffer about 8 frames large where compaction costs
     /// little, instead of copying each partial frame forward.
     pub fn spare(&mut self) -> &mut [u8] {
@@ -131,7 +132,9 @@ impl RecvBuf {
         let want = (self.buf.len() / 2).clamp(MIN_READ, MAX_READ).min(self.cap);
         if self.buf.len() - self.end < want {
             let len = self.len();
-            let cheap = len.saturating_mul(8) <= self.start;
+            // Moving a few KiB costs less than a syscall; moving a large
+            // partial frame is worth it only when it frees far more.
+            let cheap = len <= MIN_READ || len.saturating_mul(8) <= self.start;
             if self.start > 0 && (cheap || self.buf.len() >= self.cap) {
                 self.buf.copy_within(self.start..self.end, 0);
                 self.end = len;

@@ -26,6 +26,8 @@ use crate::CliError;
 
 const LISTENER: Token = Token(0);
 const SWEEP: Duration = Duration::from_millis(100);
+/// Queued reply bytes that trigger a write within one readiness event.
+const LISTEN_WRITE_BATCH: usize = 16 * 1024;
 /// How long, after `--count` is reached, replies may take to go out.
 const DRAIN_GRACE: Duration = Duration::from_secs(5);
 
@@ -153,9 +155,12 @@ impl<W: Write> Server<'_, W> {
 /// Serves until `--count` frames have been received and answered (or forever).
 pub(crate) fn run(addr: &Addr, opts: &Options) -> Result<(), CliError> {
     // Many connections, mostly small frames: start each receive buffer small
-    // (it grows with a large frame and shrinks back afterwards).
+    // (it grows with a large frame and shrinks back afterwards), and write
+    // replies out once 8 KiB are queued (as tokio-util's codec does), so a
+    // connection holds little more than a frame in each direction.
     let config = FramedConfig::new()
         .recv_initial(4096)
+        .write_batch(LISTEN_WRITE_BATCH)
         .frame_deadline(opts.frame_timeout)
         .idle_timeout(opts.idle_timeout)
         .build()
@@ -293,6 +298,12 @@ fn close(poll: &Poll, conns: &mut HashMap<Token, Conn>, token: Token) {
     if let Some(mut conn) = conns.remove(&token) {
         let _ = poll.registry().deregister(conn.framed.get_mut());
     }
+    if conns.is_empty() {
+        // The table grew with the connections and sits above their freed
+        // buffers: release it too, so the allocator can give the memory of
+        // a finished load back to the OS.
+        conns.shrink_to_fit();
+    }
 }
 
 #[cfg(test)]
@@ -347,7 +358,7 @@ mod tests {
         let wire = pipelined(2000, 64);
         let mut io = ScriptedIo::new(wire.clone(), vec![Step::Ok(16 * 1024)], vec![Step::Ok(usize::MAX)]);
         io.end_with = Some(io::ErrorKind::WouldBlock); // the socket is drained, not closed
-        let mut c = conn(io, FramedConfig::new().recv_initial(4096));
+        let mut c = conn(io, FramedConfig::new().recv_initial(4096).write_batch(LISTEN_WRITE_BATCH));
         assert!(matches!(server.drive(&mut c), Ok(Next::Keep)));
         assert_eq!(server.frames, 2000);
         let io = c.framed.get_ref();
