@@ -51,11 +51,20 @@
 //!
 //! # Non-blocking loop
 //!
-//! With the stream in non-blocking mode, use [`Framed::queue`],
-//! [`Framed::try_flush`] and [`Framed::try_recv`]; wait for readiness (mio,
-//! `poll`) whenever they report would-block, and register for writability only
-//! while [`Framed::wants_write`]. The `hello_client --nonblocking` example
-//! does this with mio.
+//! With the stream in non-blocking mode, nothing writes unless you ask, so the
+//! fast recipe is also the plain one. Per readiness event, per connection:
+//!
+//! 1. [`Framed::try_recv`] (or [`Framed::try_recv_reply`], which lets you
+//!    queue the answer straight from the receive buffer) until
+//!    [`Recv::WouldBlock`], [`queue`](Framed::queue)-ing every reply;
+//! 2. one [`Framed::try_flush`]: a burst of pipelined requests is answered
+//!    with one write, not one per frame;
+//! 3. register for writability only while [`Framed::wants_write`].
+//!
+//! `queue` reports [`TransportError::Full`] at the send cap: keep that reply
+//! and stop reading until a writable event drains the queue. The
+//! `echo_nonblocking` example is this recipe with mio, `sockframe listen` is
+//! built on it, and `hello_client --nonblocking` shows a client.
 //!
 //! ```
 //! use std::net::{TcpListener, TcpStream};

@@ -20,15 +20,15 @@
 //!
 //! | spec | codec |
 //! |---|---|
-//! | `len` = `len:u32be` | [`LengthCodec`], 4-byte big-endian length |
-//! | `len:u8`, `len:u16le`, `len:u24be`, ..., `len:u64be` | [`LengthCodec`] of that width and byte order |
-//! | `varint` | [`VarintCodec`] (protobuf length-delimited) |
-//! | `lines` | [`DelimitedCodec::lines`]: `\n`, trailing `\r` stripped |
-//! | `delim:HEX` (`delim:00`, `delim:0d0a`) | [`DelimitedCodec::new`], 1 to 32 bytes, nothing stripped |
-//! | `netstring` | [`NetstringCodec`] |
-//! | `cobs` | [`CobsCodec`] |
-//! | `raw` | [`RawCodec`] |
-//! | `fixed:N` | [`FixedCodec`] of `N`-byte records (no `max`) |
+//! | `len` = `len:u32be` | [`LengthCodec`](crate::LengthCodec), 4-byte big-endian length |
+//! | `len:u8`, `len:u16le`, `len:u24be`, ..., `len:u64be` | [`LengthCodec`](crate::LengthCodec) of that width and byte order |
+//! | `varint` | [`VarintCodec`](crate::VarintCodec) (protobuf length-delimited) |
+//! | `lines` | [`DelimitedCodec::lines`](crate::DelimitedCodec::lines): `\n`, trailing `\r` stripped |
+//! | `delim:HEX` (`delim:00`, `delim:0d0a`) | [`DelimitedCodec::new`](crate::DelimitedCodec::new), 1 to 32 bytes, nothing stripped |
+//! | `netstring` | [`NetstringCodec`](crate::NetstringCodec) |
+//! | `cobs` | [`CobsCodec`](crate::CobsCodec) |
+//! | `raw` | [`RawCodec`](crate::RawCodec) |
+//! | `fixed:N` | [`FixedCodec`](crate::FixedCodec) of `N`-byte records (no `max`) |
 //!
 //! `Display` prints the canonical spec (`len` prints as `len:u32be`; `max`
 //! only when it differs from the codec's default), and parsing it gives the
