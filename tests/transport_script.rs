@@ -276,14 +276,24 @@ fn t7_receive_buffer_shrinks_back_after_a_huge_frame() {
 
 #[test]
 fn idle_timeout_fires_at_a_frame_boundary_and_frame_deadline_inside_a_frame() {
+    // On the caller's clock: deterministic, no sleeping.
     let config =
-        FramedConfig::new().idle_timeout(Duration::from_millis(30)).frame_deadline(Duration::from_millis(30));
+        FramedConfig::new().idle_timeout(Duration::from_secs(300)).frame_deadline(Duration::from_secs(30));
     let mut f = framed(ScriptedIo::new(Vec::new(), vec![Step::WouldBlock], Vec::new()), config);
-    assert_eq!(f.try_recv().unwrap(), Recv::WouldBlock);
-    let deadline = f.next_deadline().unwrap();
-    std::thread::sleep(Duration::from_millis(40));
-    assert!(Instant::now() >= deadline);
-    assert!(matches!(f.try_recv(), Err(TransportError::Timeout { kind: TimeoutKind::Idle, buffered: 0 })));
+    let t0 = Instant::now();
+    assert_eq!(f.try_recv_with_at(t0, <[u8]>::to_vec).unwrap(), Recv::WouldBlock);
+    // X10: silence at a frame boundary is judged by the idle timeout.
+    let idle_at = f.next_deadline().unwrap();
+    assert!(idle_at > t0 + Duration::from_secs(299) && idle_at <= t0 + Duration::from_secs(301));
+    assert!(f.check_deadlines_at(idle_at - Duration::from_millis(1)).is_ok());
+    assert!(matches!(
+        f.check_deadlines_at(idle_at),
+        Err(TransportError::Timeout { kind: TimeoutKind::Idle, buffered: 0 })
+    ));
+    assert!(matches!(
+        f.try_recv_with_at(idle_at, <[u8]>::to_vec),
+        Err(TransportError::Timeout { kind: TimeoutKind::Idle, buffered: 0 })
+    ));
 
     // BAD_INPUTS T4 (scripted): part of a frame, then silence past the deadline.
     let mut f = framed(
@@ -294,17 +304,101 @@ fn idle_timeout_fires_at_a_frame_boundary_and_frame_deadline_inside_a_frame() {
         ),
         config,
     );
-    assert_eq!(f.try_recv().unwrap(), Recv::WouldBlock);
-    assert!(f.check_deadlines().is_ok());
-    std::thread::sleep(Duration::from_millis(40));
+    assert_eq!(f.try_recv_with_at(t0, <[u8]>::to_vec).unwrap(), Recv::WouldBlock);
+    // A partial frame is judged by the frame deadline, from its first byte.
+    assert_eq!(f.next_deadline(), Some(t0 + Duration::from_secs(30)));
+    assert!(f.check_deadlines_at(t0 + Duration::from_secs(29)).is_ok());
+    let late = t0 + Duration::from_secs(30);
     assert!(matches!(
-        f.check_deadlines(),
+        f.check_deadlines_at(late),
         Err(TransportError::Timeout { kind: TimeoutKind::FrameDeadline, buffered: 6 })
     ));
     assert!(matches!(
-        f.try_recv(),
+        f.try_recv_with_at(late, <[u8]>::to_vec),
         Err(TransportError::Timeout { kind: TimeoutKind::FrameDeadline, buffered: 6 })
     ));
+}
+
+#[test]
+fn a_frame_completed_in_time_restarts_the_clocks() {
+    // A frame that completes before its deadline clears the frame clock; the
+    // next deadline is the idle timeout counted from the last byte.
+    let config =
+        FramedConfig::new().idle_timeout(Duration::from_secs(300)).frame_deadline(Duration::from_secs(30));
+    let mut f = framed(
+        ScriptedIo::new(b"\x00\x00\x00\x02hi".to_vec(), vec![Step::Ok(3), Step::WouldBlock], Vec::new()),
+        config,
+    );
+    let t0 = Instant::now();
+    assert_eq!(f.try_recv_with_at(t0, <[u8]>::to_vec).unwrap(), Recv::WouldBlock);
+    assert_eq!(f.next_deadline(), Some(t0 + Duration::from_secs(30)));
+    let t1 = t0 + Duration::from_secs(20);
+    assert_eq!(f.try_recv_with_at(t1, <[u8]>::to_vec).unwrap(), Recv::Frame(b"hi".to_vec()));
+    assert_eq!(f.next_deadline(), Some(t1 + Duration::from_secs(300)));
+    assert!(f.check_deadlines_at(t0 + Duration::from_secs(31)).is_ok(), "no frame deadline once complete");
+}
+
+/// A writer whose `flush` returns a chosen error; writes succeed.
+struct FlushFails(io::ErrorKind, Vec<u8>);
+
+impl io::Write for FlushFails {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.1.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Err(self.0.into())
+    }
+}
+
+impl io::Read for FlushFails {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+}
+
+#[test]
+fn try_flush_treats_only_would_block_and_interrupted_flushes_as_not_ready() {
+    for (kind, not_ready) in [
+        (io::ErrorKind::WouldBlock, true),
+        (io::ErrorKind::Interrupted, true),
+        (io::ErrorKind::PermissionDenied, false),
+    ] {
+        let mut f = Framed::new(FlushFails(kind, Vec::new()), LengthCodec::new());
+        f.queue(b"x").unwrap();
+        match f.try_flush() {
+            Ok(false) => assert!(not_ready, "{kind:?} is an error, not 'not ready'"),
+            Err(TransportError::Io(e)) => assert!(!not_ready && e.kind() == kind, "{kind:?}: {e}"),
+            other => panic!("{kind:?}: {other:?}"),
+        }
+        // The queued bytes went out either way.
+        assert_eq!(f.pending_send_bytes(), 0);
+        assert_eq!(f.get_ref().1, b"\x00\x00\x00\x01x");
+    }
+}
+
+#[test]
+fn a_reset_while_writing_the_queue_is_send_failed_with_the_unsent_count() {
+    // BAD_INPUTS E7 on the queue path: 3 bytes go out, then the peer is gone.
+    for kind in [io::ErrorKind::ConnectionReset, io::ErrorKind::BrokenPipe] {
+        let mut f = writer(vec![Step::Ok(3), Step::Fail(kind)]);
+        f.queue(b"hello").unwrap();
+        match f.try_flush() {
+            Err(TransportError::SendFailed { unsent, source }) => {
+                assert_eq!((unsent, source.kind()), (6, kind));
+            }
+            other => panic!("{kind:?}: {other:?}"),
+        }
+        assert_eq!(f.pending_send_bytes(), 0, "nothing is left to send to a gone peer");
+        assert_eq!(f.get_ref().written, b"\x00\x00\x00");
+    }
+    // Any other error keeps the bytes queued for a retry.
+    let mut f = writer(vec![Step::Ok(3), Step::Fail(io::ErrorKind::PermissionDenied), Step::Ok(100)]);
+    f.queue(b"hello").unwrap();
+    assert!(matches!(f.try_flush(), Err(TransportError::Io(_))));
+    assert_eq!(f.pending_send_bytes(), 6);
+    assert!(f.try_flush().unwrap());
+    assert_eq!(f.get_ref().written, wire(&[b"hello"]));
 }
 
 #[test]
