@@ -505,3 +505,47 @@ proptest! {
         run_script(&case);
     }
 }
+
+/// Reports more bytes than it was given, on both sides (BAD_INPUTS X7).
+struct Liar {
+    input: Vec<u8>,
+    written: usize,
+}
+
+impl io::Read for Liar {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(self.input.len());
+        buf[..n].copy_from_slice(&self.input[..n]);
+        self.input.drain(..n);
+        Ok(if n == 0 { 0 } else { buf.len() + 1000 })
+    }
+}
+
+impl io::Write for Liar {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.written += buf.len();
+        Ok(buf.len() + 1000)
+    }
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        self.written += total;
+        Ok(total + 1000)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn x7_counts_beyond_the_buffer_are_never_trusted() {
+    // BAD_INPUTS X7: a Read/Write claiming more bytes than it was given
+    // neither corrupts the buffers nor loses what is queued.
+    let mut f = Framed::new(Liar { input: wire(&[b"one", b"two"]), written: 0 }, LengthCodec::new());
+    assert_eq!(f.recv().unwrap().as_deref(), Some(&b"one"[..]));
+    assert_eq!(f.recv().unwrap().as_deref(), Some(&b"two"[..]));
+    f.send(b"x").unwrap();
+    f.send(&[7; 20_000]).unwrap(); // the vectored path
+    f.flush().unwrap();
+    assert_eq!(f.pending_send_bytes(), 0);
+    assert_eq!(f.get_ref().written, 5 + 20_004);
+}
