@@ -123,9 +123,9 @@ impl RecvBuf {
     /// When less than a useful read's worth is free at the end: compacts if
     /// that moves at most 4 KiB or 1/8 of the bytes it frees (or at the cap),
     /// else doubles the buffer (up to the cap). Small frames thus live in a
-    /// buffer of a few KiB (many connections stay small). A stream of large frames thus
-    /// settles on a buffer about 8 frames large where compaction costs
-    /// little, instead of copying each partial frame forward.
+    /// buffer of a few KiB (many connections stay small), and a stream of
+    /// large frames settles on a buffer about 8 frames large where compaction
+    /// costs little, instead of copying each partial frame forward.
     pub fn spare(&mut self) -> &mut [u8] {
         // A useful read: half the buffer, between 4 KiB and a full 64 KiB
         // read, so a large buffer is never read into a few KiB at a time.
@@ -135,6 +135,7 @@ impl RecvBuf {
             // Moving a few KiB costs less than a syscall; moving a large
             // partial frame is worth it only when it frees far more.
             let cheap = len <= MIN_READ || len.saturating_mul(8) <= self.start;
+            // (`start >= 0` would do as well: compacting from 0 moves nothing.)
             if self.start > 0 && (cheap || self.buf.len() >= self.cap) {
                 self.buf.copy_within(self.start..self.end, 0);
                 self.end = len;
@@ -326,9 +327,16 @@ mod tests {
         let mut src = vec![1u8; 4096];
         src.extend_from_slice(b"tail");
         let mut r = &src[..];
-        while !r.is_empty() {
-            b.read_from(&mut r).unwrap();
+        for _ in 0..1000 {
+            if r.is_empty() {
+                break;
+            }
+            assert!(
+                matches!(b.read_from(&mut r).unwrap(), ReadOutcome::Data(_)),
+                "every read makes progress"
+            );
         }
+        assert!(r.is_empty());
         assert!(b.capacity() > 16 * 16);
         b.consume(4096);
         b.maybe_shrink();
@@ -395,6 +403,85 @@ mod tests {
         }
         assert!(r.sizes[10..].iter().all(|&n| n == MAX_READ), "{:?}", &r.sizes[..40]);
         assert!(b.capacity() <= 2 << 20, "capacity {}", b.capacity());
+    }
+
+    /// A buffer of `initial`..`cap` holding bytes `start..end` of a pattern,
+    /// `size` bytes allocated.
+    fn state(initial: usize, cap: usize, size: usize, start: usize, end: usize) -> RecvBuf {
+        let mut b = RecvBuf::new(initial, cap);
+        b.buf = vec![0; size];
+        for (i, x) in b.buf.iter_mut().enumerate() {
+            *x = i as u8;
+        }
+        b.start = start;
+        b.end = end;
+        b
+    }
+
+    fn check(b: &mut RecvBuf, capacity: usize, spare: usize, first: usize) {
+        let len = b.len();
+        assert_eq!(b.spare().len(), spare, "spare");
+        assert_eq!(b.capacity(), capacity, "capacity");
+        assert_eq!(b.len(), len, "bytes kept");
+        let expect: Vec<u8> = (first..first + len).map(|i| i as u8).collect();
+        assert_eq!(b.data(), &expect[..], "bytes intact");
+    }
+
+    #[test]
+    fn spare_policy_at_its_boundaries() {
+        const K: usize = 1024;
+        // Exactly a useful read (half the buffer, at least 4 KiB) free at
+        // the end: nothing moves.
+        let mut b = state(4 * K, 1 << 20, 8 * K, 4000, 4 * K);
+        check(&mut b, 8 * K, 4 * K, 4000);
+        // 4 KiB left to move (the small-frame rule): compaction, no growth.
+        let mut b = state(4 * K, 1 << 20, 8 * K, 4 * K, 8 * K);
+        check(&mut b, 8 * K, 4 * K, 4 * K);
+        // More than 4 KiB, and more than 1/8 of what compaction frees: grow.
+        let mut b = state(4 * K, 1 << 20, 8 * K, 3192, 8 * K);
+        check(&mut b, 16 * K, 8 * K, 3192);
+        // Moving exactly 1/8 of what it frees: compaction, no growth.
+        let mut b = state(4 * K, 1 << 20, 64 * K, 56_000, 63_000);
+        check(&mut b, 64 * K, 64 * K - 7000, 56_000);
+        // At the cap, compaction even when it is not cheap.
+        let mut b = state(4 * K, 16 * K, 16 * K, 2000, 16 * K);
+        check(&mut b, 16 * K, 2000, 2000);
+        // Growth leaves room for a full useful read after the data.
+        let mut b = state(4 * K, 1 << 20, 4 * K, 100, 4 * K);
+        check(&mut b, 8 * K, 8 * K - (4 * K - 100), 100);
+        // An empty buffer allocates its initial size on first use.
+        let mut b = RecvBuf::new(6 * K, 1 << 20);
+        assert_eq!(b.spare().len(), 6 * K);
+        // At the cap with nothing to free: full, so no read (T1).
+        let mut b = state(4 * K, 16 * K, 16 * K, 0, 16 * K);
+        assert!(b.spare().is_empty());
+    }
+
+    #[test]
+    fn shrinks_only_above_sixteen_times_the_initial_size() {
+        // BAD_INPUTS T7 at its boundary: 16× is kept, more is released, and
+        // only when what is left fits the initial size.
+        let mut b = state(16, 1 << 20, 256, 250, 256);
+        b.maybe_shrink();
+        assert_eq!(b.capacity(), 256);
+        let mut b = state(16, 1 << 20, 257, 240, 257);
+        b.maybe_shrink();
+        assert_eq!(b.capacity(), 257, "17 bytes left do not fit 16");
+        let mut b = state(16, 1 << 20, 257, 241, 257);
+        b.maybe_shrink();
+        assert_eq!(b.capacity(), 16);
+        let expect: Vec<u8> = (241..257).map(|i| i as u8).collect();
+        assert_eq!(b.data(), &expect[..]);
+    }
+
+    #[test]
+    fn commit_is_clamped_to_the_spare_length() {
+        let mut b = RecvBuf::new(16, 16);
+        let n = b.spare().len();
+        b.commit(n + 10);
+        assert_eq!(b.len(), n);
+        b.commit(1);
+        assert_eq!(b.len(), n);
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub enum Step {
     Fail(io::ErrorKind),
 }
 
+/// More calls than any scripted test makes (its largest inputs take a few
+/// hundred thousand 1-byte reads).
+const MAX_CALLS: usize = 10_000_000;
+
 /// A `Read + Write` double that follows a script, cycling through it.
 ///
 /// Reads serve `input`, then `Ok(0)` (EOF) once it is exhausted; writes append
@@ -53,6 +57,9 @@ impl ScriptedIo {
     }
 
     fn next(script: &[Step], calls: &mut usize) -> Step {
+        // A caller that retries forever (e.g. treats `WouldBlock` as
+        // `Interrupted`) fails here at once instead of hanging the test.
+        assert!(*calls < MAX_CALLS, "{MAX_CALLS} I/O calls: the caller is not making progress");
         let step = script.get(*calls % script.len().max(1)).copied().unwrap_or(Step::Ok(usize::MAX));
         *calls += 1;
         step
