@@ -298,12 +298,6 @@ fn close(poll: &Poll, conns: &mut HashMap<Token, Conn>, token: Token) {
     if let Some(mut conn) = conns.remove(&token) {
         let _ = poll.registry().deregister(conn.framed.get_mut());
     }
-    if conns.is_empty() {
-        // The table grew with the connections and sits above their freed
-        // buffers: release it too, so the allocator can give the memory of
-        // a finished load back to the OS.
-        conns.shrink_to_fit();
-    }
 }
 
 #[cfg(test)]
