@@ -141,6 +141,8 @@ impl RecvBuf {
                 self.end = len;
                 self.start = 0;
             }
+            // (`<= cap` would do as well: growing to the cap at the cap is a
+            // resize to the same length.)
             if self.buf.len() - self.end < want && self.buf.len() < self.cap {
                 let grown = self
                     .buf
