@@ -76,18 +76,25 @@ pub trait Spec: Sized + Decoder + Encoder {
     /// Why the argument is not valid.
     fn from_spec(name: &str, arg: Option<&str>) -> Result<Self, String>;
 
-    /// Writes `name[:arg]`, the part of the spec before the options.
+    /// Writes `name[:arg]`, the part of the spec before the options. The
+    /// default writes the first of [`NAMES`](Spec::NAMES), for framings that
+    /// take no argument.
     ///
     /// # Errors
     /// As the formatter.
-    fn fmt_spec(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    fn fmt_spec(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(Self::NAMES.first().copied().unwrap_or_default())
+    }
 
     /// The maximum frame length in force (the record size for `fixed`).
     fn max_frame_length(&self) -> usize;
 
     /// The maximum a spec without `max=` gets; `None` if the framing takes
-    /// no `max=` option.
-    fn default_max(&self) -> Option<usize>;
+    /// no `max=` option. The default is
+    /// [`DEFAULT_MAX_FRAME_LENGTH`](crate::limits::DEFAULT_MAX_FRAME_LENGTH).
+    fn default_max(&self) -> Option<usize> {
+        Some(crate::limits::DEFAULT_MAX_FRAME_LENGTH)
+    }
 
     /// The same framing with another maximum (decoding state is reset).
     ///

@@ -261,16 +261,8 @@ impl crate::codec::any::Spec for CobsCodec {
         crate::codec::any::no_arg(arg, CobsCodec::new())
     }
 
-    fn fmt_spec(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("cobs")
-    }
-
     fn max_frame_length(&self) -> usize {
         self.max
-    }
-
-    fn default_max(&self) -> Option<usize> {
-        Some(crate::limits::DEFAULT_MAX_FRAME_LENGTH)
     }
 
     fn with_max_frame_length(&self, max: usize) -> Result<Self, ConfigError> {

@@ -174,10 +174,6 @@ impl crate::codec::any::Spec for RawCodec {
         crate::codec::any::no_arg(arg, RawCodec::new())
     }
 
-    fn fmt_spec(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("raw")
-    }
-
     fn max_frame_length(&self) -> usize {
         self.max
     }
