@@ -549,3 +549,17 @@ fn x7_counts_beyond_the_buffer_are_never_trusted() {
     assert_eq!(f.pending_send_bytes(), 0);
     assert_eq!(f.get_ref().written, 5 + 20_004);
 }
+
+#[test]
+fn config_reports_what_is_in_force() {
+    let c = FramedConfig::new().build().unwrap();
+    assert_eq!((c.get_send_cap(), c.get_write_batch(), c.get_recv_cap()), (1 << 20, 64 * 1024, None));
+    // write_batch is clamped to send_cap; an explicit receive cap is kept.
+    let c = FramedConfig::new().send_cap(1000).write_batch(5000).recv_cap(777).build().unwrap();
+    assert_eq!((c.get_send_cap(), c.get_write_batch(), c.get_recv_cap()), (1000, 1000, Some(777)));
+    // Without one, the transport derives its receive cap from the codec.
+    let f = Framed::new(ScriptedIo::default(), LengthCodec::builder().max_frame_length(1000).build().unwrap());
+    assert_eq!(f.recv_cap(), 1004 + 64 * 1024);
+    let f = Framed::with_config(ScriptedIo::default(), LengthCodec::new(), c).unwrap();
+    assert_eq!(f.recv_cap(), 777);
+}
