@@ -563,3 +563,19 @@ fn config_reports_what_is_in_force() {
     let f = Framed::with_config(ScriptedIo::default(), LengthCodec::new(), c).unwrap();
     assert_eq!(f.recv_cap(), 777);
 }
+
+#[test]
+fn no_deadline_after_the_peer_closed() {
+    // The stream ended inside a frame: Truncated, and no clock runs any
+    // more (neither the idle timeout nor the frame deadline).
+    let mut f = reader(b"\x00\x00\x00\x05ab".to_vec(), vec![Step::Ok(100)]);
+    let t0 = Instant::now();
+    assert!(matches!(
+        f.try_recv_with_at(t0, <[u8]>::to_vec),
+        Err(TransportError::Decode(DecodeError::Truncated { pending: 6 }))
+    ));
+    assert!(f.is_read_closed());
+    assert_eq!(f.read_buffer().len(), 6);
+    assert_eq!(f.next_deadline(), None);
+    assert!(f.check_deadlines_at(t0 + Duration::from_secs(100_000)).is_ok());
+}
