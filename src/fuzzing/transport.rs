@@ -30,8 +30,8 @@ pub enum Step {
 }
 
 /// More calls than any scripted test makes (its largest inputs take a few
-/// hundred thousand 1-byte reads).
-const MAX_CALLS: usize = 10_000_000;
+/// hundred thousand calls).
+const MAX_CALLS: usize = 2_000_000;
 
 /// A `Read + Write` double that follows a script, cycling through it.
 ///
