@@ -625,7 +625,8 @@ impl WriteState {
             self.wq.clear();
             return Err(TransportError::SendFailed { unsent: total.saturating_sub(done), source: e });
         }
-        // Keep exactly the unsent bytes.
+        // Keep exactly the unsent bytes. (`done <= queued` would do as well:
+        // with the whole queue out, both branches queue the whole frame.)
         if done < queued {
             self.wq.advance(done);
             env.write(payload, self.wq.buffer_mut());
@@ -701,6 +702,8 @@ impl WriteState {
         before: usize,
         payload: &[u8],
     ) -> Result<(), TransportError> {
+        // (`||` or `>=` here only redo work: an empty queue, or one exactly
+        // at its cap, takes the frame again after `make_room` writes nothing.)
         if before > 0 && self.wq.len() > self.wq.cap() {
             let len = self.wq.len() - before;
             self.wq.buffer_mut().truncate(before);

@@ -58,6 +58,34 @@ fn e3_would_block_mid_frame_resumes_at_the_exact_offset() {
 }
 
 #[test]
+fn e3_a_vectored_write_stopped_after_the_queue_keeps_exactly_the_rest() {
+    // BAD_INPUTS E3, the other side of the queue/frame border: the write
+    // stops inside the header (12 = 9 queued + 3) or the payload (50), with
+    // WouldBlock (a write timeout) or another error (kept, reported as Io).
+    for (first, stop, timeout) in [
+        (12, Step::WouldBlock, true),
+        (50, Step::WouldBlock, true),
+        (12, Step::Fail(io::ErrorKind::PermissionDenied), false),
+        (9, Step::Fail(io::ErrorKind::PermissionDenied), false),
+    ] {
+        let mut f = writer(vec![Step::Ok(first), stop, Step::Ok(usize::MAX)]);
+        f.send(b"small").unwrap();
+        let big = vec![0xcdu8; 20_000];
+        let err = f.send(&big).unwrap_err();
+        match err {
+            TransportError::Timeout { kind: TimeoutKind::Write, .. } => assert!(timeout, "{first}: {err}"),
+            TransportError::Io(ref e) => {
+                assert!(!timeout && e.kind() == io::ErrorKind::PermissionDenied, "{err}")
+            }
+            ref other => panic!("{first}: {other:?}"),
+        }
+        assert_eq!(f.pending_send_bytes(), 9 + 4 + 20_000 - first, "{first}");
+        f.flush().unwrap();
+        assert_eq!(f.get_ref().written, wire(&[b"small", &big]), "{first}");
+    }
+}
+
+#[test]
 fn e3_would_block_inside_a_vectored_frame_keeps_the_rest_queued() {
     // BAD_INPUTS E3: the zero-copy vectored path stops after the header and
     // 1 payload byte; the unsent rest is queued, nothing is duplicated.
@@ -558,7 +586,8 @@ fn config_reports_what_is_in_force() {
     let c = FramedConfig::new().send_cap(1000).write_batch(5000).recv_cap(777).build().unwrap();
     assert_eq!((c.get_send_cap(), c.get_write_batch(), c.get_recv_cap()), (1000, 1000, Some(777)));
     // Without one, the transport derives its receive cap from the codec.
-    let f = Framed::new(ScriptedIo::default(), LengthCodec::builder().max_frame_length(1000).build().unwrap());
+    let f =
+        Framed::new(ScriptedIo::default(), LengthCodec::builder().max_frame_length(1000).build().unwrap());
     assert_eq!(f.recv_cap(), 1004 + 64 * 1024);
     let f = Framed::with_config(ScriptedIo::default(), LengthCodec::new(), c).unwrap();
     assert_eq!(f.recv_cap(), 777);
