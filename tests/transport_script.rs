@@ -608,3 +608,61 @@ fn no_deadline_after_the_peer_closed() {
     assert_eq!(f.next_deadline(), None);
     assert!(f.check_deadlines_at(t0 + Duration::from_secs(100_000)).is_ok());
 }
+
+#[test]
+fn try_recv_reply_queues_answers_without_writing() {
+    // The non-blocking recipe: replies queued from inside the receive, all
+    // written by one try_flush.
+    let input = wire(&[b"a", b"bc", b"def"]);
+    let mut f = framed(
+        ScriptedIo::new(input, vec![Step::Ok(100), Step::WouldBlock], Vec::new()),
+        FramedConfig::new(),
+    );
+    let mut seen = Vec::new();
+    loop {
+        let got = f.try_recv_reply(|payload, replies| {
+            let before = replies.pending_send_bytes();
+            replies.queue(payload).unwrap();
+            (payload.to_vec(), before, replies.pending_send_bytes())
+        });
+        match got.unwrap() {
+            Recv::Frame(x) => seen.push(x),
+            Recv::WouldBlock => break,
+            Recv::End => panic!("not closed"),
+        }
+    }
+    let lens: Vec<(usize, usize)> = seen.iter().map(|(_, b, a)| (*b, *a)).collect();
+    assert_eq!(lens, [(0, 5), (5, 11), (11, 18)]);
+    assert_eq!(f.get_ref().write_calls, 0, "nothing written while receiving");
+    assert!(f.try_flush().unwrap());
+    assert_eq!(f.get_ref().written, wire(&[b"a", b"bc", b"def"]));
+    assert_eq!(f.get_ref().write_calls, 1);
+    // At the send cap the answer is refused and kept by the caller.
+    let config = FramedConfig::new().send_cap(8).write_batch(8);
+    let mut f = framed(ScriptedIo::new(wire(&[b"12345", b"6"]), vec![Step::Ok(100)], Vec::new()), config);
+    let first = f.try_recv_reply(|p, r| r.queue(p)).unwrap();
+    assert!(matches!(first, Recv::Frame(Ok(()))));
+    let second = f.try_recv_reply(|p, r| r.queue(p)).unwrap();
+    assert!(matches!(second, Recv::Frame(Err(TransportError::Full { queued: 9, cap: 8 }))));
+}
+
+#[test]
+fn framed_write_close_write_ends_the_stream_after_the_last_frame() {
+    // BAD_INPUTS T3 through the write half: the peer sees every frame, then
+    // a clean end, and can still answer on the read half.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    server.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    client.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let (mut rx, mut tx) = Framed::new(client, LengthCodec::new()).try_split().unwrap();
+    tx.send(b"last").unwrap();
+    tx.close_write().unwrap();
+    let mut peer = Framed::new(server, LengthCodec::new());
+    assert_eq!(peer.recv().unwrap().as_deref(), Some(&b"last"[..]));
+    assert_eq!(peer.recv().unwrap(), None);
+    peer.send(b"reply").unwrap();
+    peer.close_write().unwrap();
+    assert_eq!(rx.recv().unwrap().as_deref(), Some(&b"reply"[..]));
+    assert_eq!(rx.recv().unwrap(), None);
+}
