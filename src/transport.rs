@@ -703,7 +703,9 @@ impl WriteState {
         payload: &[u8],
     ) -> Result<(), TransportError> {
         // (`||` or `>=` here only redo work: an empty queue, or one exactly
-        // at its cap, takes the frame again after `make_room` writes nothing.)
+        // at its cap, takes the frame again after `make_room` writes nothing.
+        // An overstated `len` only makes `make_room` write the queue out
+        // early: the same bytes reach the wire.)
         if before > 0 && self.wq.len() > self.wq.cap() {
             let len = self.wq.len() - before;
             self.wq.buffer_mut().truncate(before);
@@ -767,6 +769,9 @@ fn write_parts<W: Write + ?Sized>(io: &mut W, parts: [&[u8]; 4]) -> (usize, io::
         }
         match io.write_vectored(&slices[..count]) {
             Ok(0) => return (done, Err(io::ErrorKind::WriteZero.into())),
+            // A writer claiming more than it was given is clamped (X7); the
+            // clamp only matters for the loop's end, since `done` is not
+            // used once it reaches `total`.
             Ok(n) => done += n.min(total - done),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return (done, Err(e)),
