@@ -607,6 +607,12 @@ fn no_deadline_after_the_peer_closed() {
     assert_eq!(f.read_buffer().len(), 6);
     assert_eq!(f.next_deadline(), None);
     assert!(f.check_deadlines_at(t0 + Duration::from_secs(100_000)).is_ok());
+    // A clean end: nothing buffered, and still no idle clock.
+    let mut f = reader(wire(&[b"hi"]), vec![Step::Ok(100)]);
+    assert_eq!(f.try_recv_with_at(t0, <[u8]>::to_vec).unwrap(), Recv::Frame(b"hi".to_vec()));
+    assert_eq!(f.try_recv_with_at(t0, <[u8]>::to_vec).unwrap(), Recv::End);
+    assert_eq!(f.next_deadline(), None);
+    assert!(f.check_deadlines_at(t0 + Duration::from_secs(100_000)).is_ok());
 }
 
 #[test]
