@@ -118,6 +118,7 @@ fn owned(c: &Codec, wire: &[u8], cuts: &[usize]) -> Run {
     }
 }
 
+#[cfg(feature = "tokio")]
 fn tokio(c: &Codec, wire: &[u8], cuts: &[usize]) -> Run {
     use tokio_util::codec::Decoder as Tokio;
     let mut c = c.clone();
@@ -228,6 +229,7 @@ fn all_drivers_agree(c: &Codec, wire: &[u8], cuts: &[usize], noise: u8) -> Run {
     };
     same("Frames", frames_iter(c, wire, cuts));
     same("decode_bytes", owned(c, wire, cuts));
+    #[cfg(feature = "tokio")]
     same("tokio Decoder", tokio(c, wire, cuts));
     same("FramedRead", framed_read(c, wire, cuts, noise));
     same("Framed try_recv", framed_nonblocking(c, wire, cuts, noise));
