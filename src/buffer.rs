@@ -2,7 +2,9 @@
 //!
 //! * [`RecvBuf`]: bytes read and not yet decoded. Reads (64 KiB at most) go straight into its
 //!   spare capacity; it grows only when a frame needs room, up to a cap, and
-//!   shrinks back after a large frame (BAD_INPUTS T7).
+//!   shrinks back by itself once the traffic no longer needs the room (T7 in
+//!   `docs/hostile-inputs.md`).
+//!   [`RecvBuf::frames`] walks its frames and drops them as it goes.
 //! * [`SendQueue`]: encoded bytes not yet written. Small frames coalesce into
 //!   one write; after a short write it resumes at the exact offset.
 //!
@@ -11,6 +13,9 @@
 use std::io::{self, Read};
 
 use bytes::{Buf, BytesMut};
+
+use crate::codec::{Decoder, Encoder, Frames, SkipStats, TextFrames};
+use crate::error::{DecodeError, TransportError};
 
 /// Reads smaller than this are not worth a syscall while the buffer can
 /// still compact or grow.
@@ -23,16 +28,42 @@ const MAX_READ: usize = 64 * 1024;
 
 /// Receive buffer: a byte vector with a window of unconsumed bytes.
 ///
-/// ```
-/// use sockframe::buffer::RecvBuf;
+/// Bytes come in through [`read_from`](Self::read_from) (a reader),
+/// [`extend_from_slice`](Self::extend_from_slice) (bytes you already have) or
+/// [`spare`](Self::spare) + [`commit`](Self::commit); frames go out through
+/// [`frames`](Self::frames), which drops each frame as it is walked.
 ///
-/// let mut buf = RecvBuf::new(16, 64);
-/// let spare = buf.spare();
-/// spare[..5].copy_from_slice(b"hello");
-/// buf.commit(5);
-/// assert_eq!(buf.data(), b"hello");
-/// buf.consume(2);
-/// assert_eq!(buf.data(), b"llo");
+/// The buffer manages its own size: it grows while a frame needs room (up to
+/// the cap) and gives the room back once a whole buffer's worth of traffic
+/// has gone by without needing more than a quarter of it, so releasing
+/// memory never costs more than a small fraction of the bytes processed.
+///
+/// A whole receive loop, to the end of the stream:
+///
+/// ```
+/// use sockframe::buffer::{ReadOutcome, RecvBuf};
+/// use sockframe::{Decoder, LengthCodec};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut socket: &[u8] = b"\x00\x00\x00\x05hello\x00\x00\x00\x05world";
+/// let mut codec = LengthCodec::new();
+/// let mut buf = RecvBuf::new(4096, 1 << 20);
+/// let mut got = Vec::new();
+/// loop {
+///     for payload in buf.frames(&mut codec) {
+///         got.push(payload?.to_vec());
+///     }
+///     if buf.read_from(&mut socket)? == ReadOutcome::Eof {
+///         break;
+///     }
+/// }
+/// // At the end: any bytes left are a truncated frame.
+/// for payload in buf.frames_at_eof(&mut codec) {
+///     got.push(payload?.to_vec());
+/// }
+/// assert_eq!(got, [b"hello", b"world"]);
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug)]
 pub struct RecvBuf {
@@ -43,6 +74,23 @@ pub struct RecvBuf {
     end: usize,
     initial: usize,
     cap: usize,
+    // The shrink policy: bytes consumed since the last review, and the most
+    // bytes held at once in that time.
+    window: usize,
+    peak: usize,
+}
+
+/// [`RecvBuf::extend_from_slice`] was given more bytes than fit under the cap;
+/// nothing was appended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{additional} more bytes do not fit: {len} buffered, cap {cap}")]
+pub struct CapExceeded {
+    /// Bytes buffered.
+    pub len: usize,
+    /// Bytes offered.
+    pub additional: usize,
+    /// The buffer's cap.
+    pub cap: usize,
 }
 
 /// What one [`RecvBuf::read_from`] did.
@@ -61,7 +109,78 @@ impl RecvBuf {
     /// read) and never grows beyond `cap`. `initial` is clamped to `1..=cap`.
     pub fn new(initial: usize, cap: usize) -> Self {
         let cap = cap.max(1);
-        RecvBuf { buf: Vec::new(), start: 0, end: 0, initial: initial.clamp(1, cap), cap }
+        RecvBuf { buf: Vec::new(), start: 0, end: 0, initial: initial.clamp(1, cap), cap, window: 0, peak: 0 }
+    }
+
+    /// Appends `bytes` (received through another layer, a capture, a test).
+    ///
+    /// ```
+    /// use sockframe::buffer::{CapExceeded, RecvBuf};
+    ///
+    /// let mut buf = RecvBuf::new(4, 8);
+    /// buf.extend_from_slice(b"hello")?;
+    /// assert_eq!(buf.data(), b"hello");
+    /// assert_eq!(buf.extend_from_slice(b"world"), Err(CapExceeded { len: 5, additional: 5, cap: 8 }));
+    /// assert_eq!(buf.data(), b"hello"); // all or nothing
+    /// # Ok::<(), CapExceeded>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`CapExceeded`] if the bytes would take the buffer over its cap;
+    /// nothing is appended then.
+    pub fn extend_from_slice(&mut self, mut bytes: &[u8]) -> Result<(), CapExceeded> {
+        let len = self.len();
+        if bytes.len() > self.cap - len {
+            return Err(CapExceeded { len, additional: bytes.len(), cap: self.cap });
+        }
+        while !bytes.is_empty() {
+            let spare = self.spare();
+            // Never empty here: the cap leaves room for every byte, and at
+            // the cap `spare` compacts.
+            let n = spare.len().min(bytes.len());
+            if n == 0 {
+                return Err(CapExceeded { len: self.len(), additional: bytes.len(), cap: self.cap });
+            }
+            spare[..n].copy_from_slice(&bytes[..n]);
+            self.commit(n);
+            bytes = &bytes[n..];
+        }
+        Ok(())
+    }
+
+    /// The frames in the buffer, each dropped from it as the iterator walks
+    /// past it (also when the loop stops early, e.g. at a `?`). Payloads are
+    /// lent straight out of the buffer. The iteration ends at need-more or
+    /// after the first error; errors are sticky in the codecs, so decoding
+    /// again returns the same error.
+    ///
+    /// ```
+    /// use sockframe::buffer::RecvBuf;
+    /// use sockframe::LengthCodec;
+    ///
+    /// let mut codec = LengthCodec::new();
+    /// let mut buf = RecvBuf::new(64, 64);
+    /// buf.extend_from_slice(b"\x00\x00\x00\x01a\x00\x00\x00\x02bc\x00\x00")?;
+    /// let got: Vec<&[u8]> = buf.frames(&mut codec).collect::<Result<_, _>>()?;
+    /// assert_eq!(got, [&b"a"[..], b"bc"]);
+    /// assert_eq!(buf.data(), b"\x00\x00"); // a partial header stays
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn frames<'a, D: Decoder + ?Sized>(&'a mut self, decoder: &'a mut D) -> RecvFrames<'a, D> {
+        self.walk(decoder, false)
+    }
+
+    /// [`frames`](Self::frames) at the end of the stream: bytes left that do
+    /// not form a frame end it with [`DecodeError::Truncated`].
+    pub fn frames_at_eof<'a, D: Decoder + ?Sized>(&'a mut self, decoder: &'a mut D) -> RecvFrames<'a, D> {
+        self.walk(decoder, true)
+    }
+
+    fn walk<'a, D: Decoder + ?Sized>(&'a mut self, decoder: &'a mut D, eof: bool) -> RecvFrames<'a, D> {
+        // Disjoint borrows: the frames borrow the bytes, the guard the offsets.
+        let data = &mut self.buf[self.start..self.end];
+        let frames = if eof { Frames::at_eof(decoder, data) } else { Frames::new(decoder, data) };
+        RecvFrames { frames, start: &mut self.start, end: &mut self.end, window: &mut self.window }
     }
 
     /// The unconsumed bytes.
@@ -103,12 +222,7 @@ impl RecvBuf {
     /// Drops `n` bytes from the front. `n` is clamped to [`len`](Self::len).
     #[inline]
     pub fn consume(&mut self, n: usize) {
-        self.start += n.min(self.len());
-        if self.start == self.end {
-            // Empty: reuse the whole allocation without copying.
-            self.start = 0;
-            self.end = 0;
-        }
+        advance(&mut self.start, &mut self.end, &mut self.window, n);
     }
 
     /// Marks `n` bytes of the slice last returned by [`spare`](Self::spare)
@@ -116,6 +230,7 @@ impl RecvBuf {
     #[inline]
     pub fn commit(&mut self, n: usize) {
         self.end += n.min(self.buf.len() - self.end);
+        self.peak = self.peak.max(self.end - self.start);
     }
 
     /// Room to read into. Empty only at the cap.
@@ -127,6 +242,9 @@ impl RecvBuf {
     /// large frames settles on a buffer about 8 frames large where compaction
     /// costs little, instead of copying each partial frame forward.
     pub fn spare(&mut self) -> &mut [u8] {
+        if self.window >= self.buf.len() {
+            self.review();
+        }
         // A useful read: half the buffer, between 4 KiB and a full 64 KiB
         // read, so a large buffer is never read into a few KiB at a time.
         let want = (self.buf.len() / 2).clamp(MIN_READ, MAX_READ).min(self.cap);
@@ -157,10 +275,31 @@ impl RecvBuf {
         &mut self.buf[self.end..]
     }
 
-    /// Releases memory after a large frame (BAD_INPUTS T7): when more than
-    /// sixteen times the initial size is allocated and what is left fits in
-    /// the initial size, reallocates at the initial size.
-    #[inline]
+    /// The shrink policy, once a buffer's worth of bytes has been consumed
+    /// since the last review: an oversized buffer (see
+    /// [`maybe_shrink`](Self::maybe_shrink)) whose traffic in that time never
+    /// held more than a quarter of it is released. Its cost (a copy of at
+    /// most `initial` bytes and a later regrowth) is thus paid at most once
+    /// per buffer's worth of traffic, and a stream that fills the buffer
+    /// keeps it (T7).
+    #[cold]
+    fn review(&mut self) {
+        if self.peak <= self.buf.len() / 4 {
+            self.maybe_shrink();
+        }
+        self.window = 0;
+        self.peak = self.len();
+    }
+
+    /// Releases memory now: when more than sixteen times the initial size is
+    /// allocated and what is left fits in the initial size, reallocates at
+    /// the initial size.
+    ///
+    /// The buffer already does this by itself once the traffic no longer
+    /// needs the room; call this only when a connection goes idle and you
+    /// want its memory back before more traffic arrives. Never call it per
+    /// frame: a stream of large frames would then free and regrow the buffer
+    /// for every frame.
     pub fn maybe_shrink(&mut self) {
         if self.buf.len() > self.initial.saturating_mul(16) && self.len() <= self.initial {
             self.shrink();
@@ -205,6 +344,72 @@ impl RecvBuf {
     }
 }
 
+/// Drops `n` (clamped) bytes from the front of `start..end`; an emptied
+/// buffer restarts at 0 so its whole allocation is reused without copying.
+#[inline(always)]
+fn advance(start: &mut usize, end: &mut usize, window: &mut usize, n: usize) {
+    let n = n.min(*end - *start);
+    *start += n;
+    *window = window.saturating_add(n);
+    if *start == *end {
+        *start = 0;
+        *end = 0;
+    }
+}
+
+/// The frames of a [`RecvBuf`], from [`RecvBuf::frames`]: payloads lent from
+/// the buffer, each frame dropped from it as the iterator walks past it.
+#[derive(Debug)]
+pub struct RecvFrames<'a, D: ?Sized> {
+    frames: Frames<'a, D>,
+    start: &'a mut usize,
+    end: &'a mut usize,
+    window: &'a mut usize,
+}
+
+impl<'a, D: Decoder + ?Sized> RecvFrames<'a, D> {
+    /// What was skipped so far (discarded overlong lines, say).
+    pub fn skipped(&self) -> SkipStats {
+        self.frames.skipped()
+    }
+
+    /// The frames as UTF-8 text: each payload checked, a frame that is not
+    /// UTF-8 yielded as [`DecodeError::InvalidUtf8`] (it is dropped from the
+    /// buffer all the same, so the caller may stop or go on).
+    ///
+    /// ```
+    /// use sockframe::buffer::RecvBuf;
+    /// use sockframe::{DecodeError, DelimitedCodec};
+    ///
+    /// let mut codec = DelimitedCodec::lines();
+    /// let mut buf = RecvBuf::new(64, 64);
+    /// buf.extend_from_slice(b"one\r\n\xff\ntwo\nthr")?;
+    /// let got: Vec<_> = buf.frames(&mut codec).text().collect();
+    /// assert_eq!(got, [Ok("one"), Err(DecodeError::InvalidUtf8 { valid_up_to: 0 }), Ok("two")]);
+    /// assert_eq!(buf.data(), b"thr");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn text(self) -> TextFrames<Self> {
+        TextFrames::new(self)
+    }
+}
+
+impl<'a, D: Decoder + ?Sized> Iterator for RecvFrames<'a, D> {
+    type Item = Result<&'a [u8], DecodeError>;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        self.frames.next()
+    }
+}
+
+impl<D: ?Sized> Drop for RecvFrames<'_, D> {
+    #[inline]
+    fn drop(&mut self) {
+        advance(self.start, self.end, self.window, self.frames.consumed());
+    }
+}
+
 /// Send queue: encoded bytes waiting for the socket.
 ///
 /// Written bytes are dropped from the front with [`advance`](Self::advance),
@@ -228,8 +433,64 @@ pub struct SendQueue {
 
 impl SendQueue {
     /// An empty queue holding at most `cap` bytes (see [`has_room`](Self::has_room)).
+    /// It allocates on first use.
     pub fn new(cap: usize) -> Self {
         SendQueue { buf: BytesMut::new(), cap }
+    }
+
+    /// An empty queue holding at most `cap` bytes, with room for `capacity`
+    /// bytes allocated up front (clamped to the cap).
+    ///
+    /// ```
+    /// use sockframe::buffer::SendQueue;
+    ///
+    /// let q = SendQueue::with_capacity(1 << 20, 8192);
+    /// assert!(q.capacity() >= 8192);
+    /// ```
+    pub fn with_capacity(cap: usize, capacity: usize) -> Self {
+        SendQueue { buf: BytesMut::with_capacity(capacity.min(cap)), cap }
+    }
+
+    /// Bytes allocated.
+    #[inline]
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Encodes one frame onto the end of the queue, within the cap: a frame
+    /// that would take a non-empty queue over its cap is not queued (write
+    /// the queue out first). An empty queue takes any frame the encoder
+    /// accepts (see [`has_room`](Self::has_room)).
+    ///
+    /// ```
+    /// use sockframe::buffer::SendQueue;
+    /// use sockframe::{LengthCodec, TransportError};
+    ///
+    /// let mut codec = LengthCodec::new();
+    /// let mut q = SendQueue::new(16);
+    /// q.encode(&mut codec, b"hello")?;
+    /// assert_eq!(q.pending(), b"\x00\x00\x00\x05hello");
+    /// assert!(matches!(q.encode(&mut codec, b"world"), Err(TransportError::Full { queued: 9, cap: 16 })));
+    /// assert_eq!(q.len(), 9); // unchanged
+    /// # Ok::<(), TransportError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`TransportError::Encode`] if the framing cannot carry the payload,
+    /// [`TransportError::Full`] if it does not fit; the queue is unchanged.
+    #[inline]
+    pub fn encode<E: Encoder + ?Sized>(
+        &mut self,
+        encoder: &mut E,
+        payload: &[u8],
+    ) -> Result<(), TransportError> {
+        let before = self.buf.len();
+        encoder.encode(payload, &mut self.buf)?;
+        if before > 0 && self.buf.len() > self.cap {
+            self.buf.truncate(before);
+            return Err(TransportError::Full { queued: before, cap: self.cap });
+        }
+        Ok(())
     }
 
     /// The bytes not yet written.
@@ -264,7 +525,9 @@ impl SendQueue {
         self.buf.is_empty() || self.buf.len().checked_add(n).is_some_and(|t| t <= self.cap)
     }
 
-    /// The buffer to append encoded frames to.
+    /// The buffer to append encoded frames to. Writing here bypasses the cap:
+    /// use [`encode`](Self::encode) to stay under it, or check
+    /// [`has_room`](Self::has_room) first.
     #[inline]
     pub fn buffer_mut(&mut self) -> &mut BytesMut {
         &mut self.buf
@@ -484,6 +747,136 @@ mod tests {
         assert_eq!(b.len(), n);
         b.commit(1);
         assert_eq!(b.len(), n);
+    }
+
+    #[test]
+    fn extend_from_slice_fills_exactly_to_the_cap_and_is_all_or_nothing() {
+        let mut b = RecvBuf::new(4, 10);
+        b.extend_from_slice(b"0123456").unwrap();
+        b.consume(5);
+        // 2 held: 8 more fit exactly (compacting the consumed front), 9 do not.
+        assert_eq!(b.extend_from_slice(b"abcdefghi"), Err(CapExceeded { len: 2, additional: 9, cap: 10 }));
+        assert_eq!(b.data(), b"56");
+        b.extend_from_slice(b"abcdefgh").unwrap();
+        assert_eq!(b.data(), b"56abcdefgh");
+        assert_eq!(b.extend_from_slice(b"x"), Err(CapExceeded { len: 10, additional: 1, cap: 10 }));
+        b.extend_from_slice(b"").unwrap();
+        assert_eq!(b.len(), 10);
+    }
+
+    #[test]
+    fn frames_are_dropped_as_walked_even_when_the_loop_stops_early() {
+        use crate::LengthCodec;
+        let mut codec = LengthCodec::new();
+        let mut b = RecvBuf::new(64, 64);
+        b.extend_from_slice(b"\x00\x00\x00\x01a\x00\x00\x00\x01b\x00\x00\x00\x01c\x00").unwrap();
+        let first = b.frames(&mut codec).next().unwrap().unwrap().to_vec();
+        assert_eq!(first, b"a");
+        assert_eq!(b.len(), 11, "only the frame walked is dropped");
+        let rest: Vec<Vec<u8>> = b.frames(&mut codec).map(|p| p.unwrap().to_vec()).collect();
+        assert_eq!(rest, [b"b", b"c"]);
+        assert_eq!(b.data(), b"\x00");
+        let mut eof = b.frames_at_eof(&mut codec);
+        assert_eq!(eof.next(), Some(Err(DecodeError::Truncated { pending: 1 })));
+        assert_eq!(eof.next(), None);
+        drop(eof);
+        assert_eq!(b.data(), b"\x00", "an error drops nothing");
+        b.consume(1);
+        assert_eq!(b.frames_at_eof(&mut codec).next(), None);
+    }
+
+    #[test]
+    fn frames_count_skips_and_drop_them() {
+        use crate::{DelimitedCodec, Overlong};
+        let mut codec =
+            DelimitedCodec::builder().max_frame_length(3).overlong(Overlong::Discard).build().unwrap();
+        let mut b = RecvBuf::new(64, 64);
+        b.extend_from_slice(b"ok\ntoo long\nyes\nx").unwrap();
+        let mut frames = b.frames(&mut codec);
+        assert_eq!(frames.next(), Some(Ok(&b"ok"[..])));
+        assert_eq!(frames.next(), Some(Ok(&b"yes"[..])));
+        assert_eq!(frames.next(), None);
+        assert_eq!(frames.skipped(), SkipStats { regions: 1, bytes: 9 });
+        drop(frames);
+        assert_eq!(b.data(), b"x");
+    }
+
+    /// Consumes `total` bytes in `piece`-byte frames through a buffer, as a
+    /// receive loop does; returns the capacity after each piece.
+    fn traffic(b: &mut RecvBuf, piece: usize, total: usize) -> Vec<usize> {
+        let data = vec![9u8; piece];
+        let mut caps = Vec::new();
+        for _ in 0..total / piece {
+            b.extend_from_slice(&data).unwrap();
+            b.consume(piece);
+            caps.push(b.capacity());
+        }
+        caps
+    }
+
+    #[test]
+    fn an_oversized_buffer_is_released_once_the_traffic_stops_needing_it() {
+        // T7, amortised: a buffer grown to 256 KiB by one frame...
+        let mut b = RecvBuf::new(4096, 1 << 20);
+        b.extend_from_slice(&vec![1u8; 200_000]).unwrap();
+        b.consume(200_000);
+        let grown = b.capacity();
+        assert!(grown >= 200_000);
+        // ...and then small frames: kept while the review window still
+        // includes the big frame, released within the next window.
+        let caps = traffic(&mut b, 1000, 3 * grown);
+        let released = caps.iter().position(|&c| c == 4096).expect("released") * 1000;
+        assert!(released >= grown - 200_000, "released after {released} bytes: too early");
+        assert!(released <= 2 * grown, "released after {released} bytes: too late");
+    }
+
+    #[test]
+    fn a_buffer_the_traffic_fills_is_kept() {
+        // The harness's trap: a buffer filled and drained whole, again and
+        // again, must not be freed and regrown on every drain.
+        let mut b = RecvBuf::new(4096, 8 << 20);
+        let chunk = vec![1u8; 1 << 20];
+        for _ in 0..8 {
+            b.extend_from_slice(&chunk).unwrap();
+            b.consume(1 << 20);
+            assert!(b.capacity() >= 1 << 20);
+        }
+        // More than a quarter of the buffer in use counts as needing it...
+        let mut b = RecvBuf::new(4096, 8 << 20);
+        b.extend_from_slice(&chunk).unwrap();
+        b.consume(1 << 20);
+        let cap = b.capacity();
+        let caps = traffic(&mut b, cap / 4 + 1, 16 * cap);
+        assert!(caps.iter().all(|&c| c == cap), "{caps:?}");
+        // ...a quarter does not: it is released (and regrows to what the
+        // traffic needs).
+        let caps = traffic(&mut b, cap / 4, 16 * cap);
+        assert!(caps.iter().any(|&c| c < cap), "{caps:?}");
+    }
+
+    #[test]
+    fn send_queue_encodes_under_its_cap() {
+        use crate::{EncodeError, LengthCodec};
+        let mut codec = LengthCodec::builder().max_frame_length(8).build().unwrap();
+        let mut q = SendQueue::with_capacity(10, 64);
+        assert!(q.capacity() >= 10);
+        // An empty queue takes a frame over the cap.
+        q.encode(&mut codec, b"12345678").unwrap();
+        assert_eq!(q.len(), 12);
+        assert!(matches!(q.encode(&mut codec, b""), Err(TransportError::Full { queued: 12, cap: 10 })));
+        q.advance(12);
+        q.encode(&mut codec, b"abc").unwrap();
+        assert!(matches!(q.encode(&mut codec, b""), Err(TransportError::Full { queued: 7, cap: 10 })));
+        assert_eq!(q.pending(), b"\x00\x00\x00\x03abc");
+        let mut q = SendQueue::new(100);
+        q.encode(&mut codec, b"ab").unwrap();
+        q.encode(&mut codec, b"cd").unwrap();
+        assert_eq!(q.pending(), b"\x00\x00\x00\x02ab\x00\x00\x00\x02cd");
+        assert!(matches!(
+            q.encode(&mut codec, b"123456789"),
+            Err(TransportError::Encode(EncodeError::PayloadTooLarge { len: 9, max: 8 }))
+        ));
+        assert_eq!(q.len(), 12);
     }
 
     #[test]

@@ -135,7 +135,7 @@ pub use codec::length::{Endian, LengthBuilder, LengthCodec};
 pub use codec::netstring::{NetstringBuilder, NetstringCodec};
 pub use codec::raw::{FixedCodec, RawCodec};
 pub use codec::varint::{VarintBuilder, VarintCodec};
-pub use codec::{Decoder, Encoder, Envelope, Frame, Frames, SkipReason, SkipStats};
+pub use codec::{Decoder, Encoder, Envelope, Frame, Frames, SkipReason, SkipStats, TextFrames};
 pub use error::{ConfigError, DecodeError, EncodeError};
 #[cfg(feature = "std")]
 pub use error::{TimeoutKind, TransportError};

@@ -344,7 +344,6 @@ impl ReadState {
     #[inline(always)]
     fn consumed(&mut self, n: usize) {
         self.rbuf.consume(n);
-        self.rbuf.maybe_shrink();
         // The rest arrived no later than the last read.
         self.frame_started = if self.rbuf.is_empty() { None } else { Some(self.last_read) };
     }
@@ -735,13 +734,7 @@ impl WriteState {
     }
 
     fn queue<E: Encoder>(&mut self, codec: &mut E, payload: &[u8]) -> Result<(), TransportError> {
-        let before = self.wq.len();
-        codec.encode(payload, self.wq.buffer_mut())?;
-        if before > 0 && self.wq.len() > self.wq.cap() {
-            self.wq.buffer_mut().truncate(before);
-            return Err(TransportError::Full { queued: before, cap: self.wq.cap() });
-        }
-        Ok(())
+        self.wq.encode(codec, payload)
     }
 }
 
