@@ -12,9 +12,9 @@
 
 use std::io::{self, Read};
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
-use crate::codec::{Decoder, Encoder, Frames, SkipStats, TextFrames};
+use crate::codec::{Decoder, Encoder, Frame, Frames, SkipStats, TextFrames};
 use crate::error::{DecodeError, TransportError};
 
 /// Reads smaller than this are not worth a syscall while the buffer can
@@ -67,8 +67,9 @@ const MAX_READ: usize = 64 * 1024;
 /// ```
 #[derive(Debug)]
 pub struct RecvBuf {
-    // `buf.len()` is the allocated, initialised size.
-    buf: Vec<u8>,
+    // `buf.len()` is the allocated, initialised size. A `BytesMut`, so that
+    // owned frames split off it without copying.
+    buf: BytesMut,
     // 0 <= start <= end <= buf.len() <= cap
     start: usize,
     end: usize,
@@ -109,7 +110,15 @@ impl RecvBuf {
     /// read) and never grows beyond `cap`. `initial` is clamped to `1..=cap`.
     pub fn new(initial: usize, cap: usize) -> Self {
         let cap = cap.max(1);
-        RecvBuf { buf: Vec::new(), start: 0, end: 0, initial: initial.clamp(1, cap), cap, window: 0, peak: 0 }
+        RecvBuf {
+            buf: BytesMut::new(),
+            start: 0,
+            end: 0,
+            initial: initial.clamp(1, cap),
+            cap,
+            window: 0,
+            peak: 0,
+        }
     }
 
     /// Appends `bytes` (received through another layer, a capture, a test).
@@ -174,6 +183,71 @@ impl RecvBuf {
     /// not form a frame end it with [`DecodeError::Truncated`].
     pub fn frames_at_eof<'a, D: Decoder + ?Sized>(&'a mut self, decoder: &'a mut D) -> RecvFrames<'a, D> {
         self.walk(decoder, true)
+    }
+
+    /// The frames in the buffer as owned [`Bytes`], split off it without
+    /// copying (one reference count per frame, as tokio-util's `FramedRead`
+    /// gives them). Ends at need-more or after the first error.
+    ///
+    /// A frame you keep holds on to the buffer memory it came from; the
+    /// buffer carries on in fresh memory meanwhile.
+    ///
+    /// ```
+    /// use sockframe::buffer::RecvBuf;
+    /// use sockframe::LengthCodec;
+    ///
+    /// let mut codec = LengthCodec::new();
+    /// let mut buf = RecvBuf::new(64, 64);
+    /// buf.extend_from_slice(b"\x00\x00\x00\x01a\x00\x00\x00\x02bc\x00\x00")?;
+    /// let kept: Vec<bytes::Bytes> = buf.frames_owned(&mut codec).collect::<Result<_, _>>()?;
+    /// assert_eq!(kept, ["a", "bc"]);
+    /// assert_eq!(buf.data(), b"\x00\x00");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn frames_owned<'a, D: Decoder + ?Sized>(&'a mut self, decoder: &'a mut D) -> OwnedFrames<'a, D> {
+        OwnedFrames { buf: self, decoder, eof: false, done: false, skipped: SkipStats::default() }
+    }
+
+    /// [`frames_owned`](Self::frames_owned) at the end of the stream.
+    pub fn frames_owned_at_eof<'a, D: Decoder + ?Sized>(
+        &'a mut self,
+        decoder: &'a mut D,
+    ) -> OwnedFrames<'a, D> {
+        OwnedFrames { buf: self, decoder, eof: true, done: false, skipped: SkipStats::default() }
+    }
+
+    /// Splits a frame, decoded from the front of [`data_mut`](Self::data_mut),
+    /// off the buffer as an owned [`Bytes`], without copying. A skip frame
+    /// gives an empty `Bytes`; its bytes are dropped all the same.
+    ///
+    /// ```
+    /// use sockframe::buffer::RecvBuf;
+    /// use sockframe::{Decoder, LengthCodec};
+    ///
+    /// let mut codec = LengthCodec::new();
+    /// let mut buf = RecvBuf::new(64, 64);
+    /// buf.extend_from_slice(b"\x00\x00\x00\x02hi!")?;
+    /// let frame = codec.decode(buf.data_mut())?.unwrap();
+    /// assert_eq!(buf.split_frame(frame), "hi");
+    /// assert_eq!(buf.data(), b"!");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn split_frame(&mut self, frame: Frame) -> Bytes {
+        let consumed = frame.consumed().min(self.len());
+        let range = frame.payload_range();
+        if frame.is_skip() || range.end > consumed {
+            self.consume(consumed);
+            return Bytes::new();
+        }
+        let at = self.start + consumed;
+        let mut head = self.buf.split_to(at);
+        head.advance(self.start + range.start);
+        head.truncate(range.len());
+        self.end -= at;
+        self.start = 0;
+        self.window = self.window.saturating_add(consumed);
+        head.freeze()
     }
 
     fn walk<'a, D: Decoder + ?Sized>(&'a mut self, decoder: &'a mut D, eof: bool) -> RecvFrames<'a, D> {
@@ -308,7 +382,7 @@ impl RecvBuf {
 
     #[cold]
     fn shrink(&mut self) {
-        let mut small = vec![0; self.initial];
+        let mut small = BytesMut::zeroed(self.initial);
         small[..self.len()].copy_from_slice(self.data());
         self.end = self.len();
         self.start = 0;
@@ -341,6 +415,122 @@ impl RecvBuf {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+/// Owned frames split off a [`RecvBuf`], from [`RecvBuf::frames_owned`].
+#[derive(Debug)]
+pub struct OwnedFrames<'a, D: ?Sized> {
+    buf: &'a mut RecvBuf,
+    decoder: &'a mut D,
+    eof: bool,
+    done: bool,
+    skipped: SkipStats,
+}
+
+impl<'a, D: Decoder + ?Sized> OwnedFrames<'a, D> {
+    /// What was skipped so far (discarded overlong lines, say).
+    pub fn skipped(&self) -> SkipStats {
+        self.skipped
+    }
+
+    /// The frames as owned UTF-8 text: each payload checked, a frame that is
+    /// not UTF-8 yielded as [`DecodeError::InvalidUtf8`] (it is dropped from
+    /// the buffer all the same).
+    ///
+    /// ```
+    /// use sockframe::buffer::RecvBuf;
+    /// use sockframe::DelimitedCodec;
+    ///
+    /// let mut codec = DelimitedCodec::lines();
+    /// let mut buf = RecvBuf::new(64, 64);
+    /// buf.extend_from_slice(b"one\r\ntwo\n")?;
+    /// let lines: Vec<String> = buf.frames_owned(&mut codec).text().map(|t| Ok(t?.to_string())).collect::<Result<_, sockframe::DecodeError>>()?;
+    /// assert_eq!(lines, ["one", "two"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn text(self) -> impl Iterator<Item = Result<Utf8Bytes, DecodeError>> + 'a {
+        self.map(|frame| frame.and_then(Utf8Bytes::try_from))
+    }
+}
+
+impl<D: Decoder + ?Sized> Iterator for OwnedFrames<'_, D> {
+    type Item = Result<Bytes, DecodeError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            let data = self.buf.data_mut();
+            let decoded = if self.eof { self.decoder.decode_eof(data) } else { self.decoder.decode(data) };
+            match decoded {
+                Ok(Some(frame)) if frame.is_skip() => {
+                    self.skipped.record(&frame);
+                    self.buf.consume(frame.consumed());
+                }
+                Ok(Some(frame)) => return Some(Ok(self.buf.split_frame(frame))),
+                Ok(None) => self.done = true,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// An owned frame known to be UTF-8: a [`Bytes`] (one reference count, no
+/// copy) with a `&str` view.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Utf8Bytes(Bytes);
+
+impl Utf8Bytes {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Checked when made; checking again costs a pass over the bytes and
+        // never fails, but needs no `unsafe`.
+        core::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The bytes, without copying.
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+}
+
+impl TryFrom<Bytes> for Utf8Bytes {
+    type Error = DecodeError;
+
+    /// Checks `bytes` as UTF-8.
+    fn try_from(bytes: Bytes) -> Result<Self, DecodeError> {
+        match core::str::from_utf8(&bytes) {
+            Ok(_) => Ok(Utf8Bytes(bytes)),
+            Err(e) => Err(DecodeError::InvalidUtf8 { valid_up_to: e.valid_up_to() }),
+        }
+    }
+}
+
+impl core::fmt::Display for Utf8Bytes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl core::fmt::Debug for Utf8Bytes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq<str> for Utf8Bytes {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for Utf8Bytes {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == other.as_bytes()
     }
 }
 
@@ -674,7 +864,7 @@ mod tests {
     /// `size` bytes allocated.
     fn state(initial: usize, cap: usize, size: usize, start: usize, end: usize) -> RecvBuf {
         let mut b = RecvBuf::new(initial, cap);
-        b.buf = vec![0; size];
+        b.buf = BytesMut::zeroed(size);
         for (i, x) in b.buf.iter_mut().enumerate() {
             *x = i as u8;
         }

@@ -344,6 +344,11 @@ impl ReadState {
     #[inline(always)]
     fn consumed(&mut self, n: usize) {
         self.rbuf.consume(n);
+        self.restart_frame_clock();
+    }
+
+    #[inline(always)]
+    fn restart_frame_clock(&mut self) {
         // The rest arrived no later than the last read.
         self.frame_started = if self.rbuf.is_empty() { None } else { Some(self.last_read) };
     }
@@ -416,6 +421,27 @@ impl ReadState {
     ) -> Result<Recv<T>, TransportError> {
         Ok(match self.recv(io, codec, hook, mode)? {
             Recv::Frame(frame) => Recv::Frame(self.take_frame(frame, f)),
+            Recv::WouldBlock => Recv::WouldBlock,
+            Recv::End => Recv::End,
+        })
+    }
+
+    /// [`recv`](Self::recv), then the frame split off the buffer as an owned
+    /// `Bytes` (no copy).
+    #[inline(always)]
+    fn recv_bytes<S: Read, D: Decoder>(
+        &mut self,
+        io: &mut S,
+        codec: &mut D,
+        hook: &mut impl BeforeWait<S>,
+        mode: Mode,
+    ) -> Result<Recv<Bytes>, TransportError> {
+        Ok(match self.recv(io, codec, hook, mode)? {
+            Recv::Frame(frame) => {
+                let payload = self.rbuf.split_frame(frame);
+                self.restart_frame_clock();
+                Recv::Frame(payload)
+            }
             Recv::WouldBlock => Recv::WouldBlock,
             Recv::End => Recv::End,
         })
@@ -949,6 +975,11 @@ macro_rules! read_api {
         /// frame boundary. A [`Framed`] writes out queued frames before it
         /// waits for input.
         ///
+        /// The payload is split off the receive buffer without copying (one
+        /// reference count, as tokio-util's `FramedRead`). A frame you keep
+        /// holds on to the buffer memory it came from;
+        /// [`recv_with`](Self::recv_with) lends the payload instead.
+        ///
         /// ```
         /// use std::io::Cursor;
         /// use sockframe::{Framed, LengthCodec};
@@ -967,7 +998,15 @@ macro_rules! read_api {
         /// the frame deadline or the idle timeout — buffered bytes are kept);
         /// `RecvBufferFull`; other `Decode` and `Io` errors.
         pub fn recv(&mut self) -> Result<Option<Bytes>, TransportError> {
-            self.recv_with(Bytes::copy_from_slice)
+            let (io, codec, rd, mut hook) = self.read_parts();
+            match rd.recv_bytes(io, codec, &mut hook, Mode::Blocking)? {
+                Recv::Frame(t) => Ok(Some(t)),
+                Recv::End => Ok(None),
+                // A blocking receive reports would-block as a timeout.
+                Recv::WouldBlock => {
+                    Err(TransportError::Timeout { kind: TimeoutKind::Read, buffered: rd.rbuf.len() })
+                }
+            }
         }
 
         /// Like [`recv`](Self::recv), but lends the payload to `f` straight
@@ -1005,7 +1044,8 @@ macro_rules! read_api {
         /// As [`recv`](Self::recv); timeouts only for the frame deadline and
         /// the idle timeout.
         pub fn try_recv(&mut self) -> Result<Recv<Bytes>, TransportError> {
-            self.try_recv_with(Bytes::copy_from_slice)
+            let (io, codec, rd, mut hook) = self.read_parts();
+            rd.recv_bytes(io, codec, &mut hook, Mode::NonBlocking(None))
         }
 
         /// [`try_recv`](Self::try_recv) lending the payload to `f`.

@@ -73,3 +73,20 @@ fn builders_reject_nonsense() {
     assert_eq!(raw.encode(b"abc", &mut out), Err(EncodeError::PayloadTooLarge { len: 3, max: 2 }));
     assert!(out.is_empty());
 }
+
+#[test]
+fn sizes_at_their_limits() {
+    use sockframe::limits::NO_LIMIT;
+    let raw = RawCodec::with_max_frame_length(NO_LIMIT).unwrap();
+    assert_eq!((raw.max_frame_length(), raw.max_wire_len()), (NO_LIMIT, NO_LIMIT));
+    assert!(RawCodec::with_max_frame_length(NO_LIMIT + 1).is_err());
+    assert!(RawCodec::with_max_frame_length(0).is_err());
+    let raw = RawCodec::with_max_frame_length(7).unwrap();
+    assert_eq!((raw.max_frame_length(), raw.max_wire_len()), (7, 7));
+    let fixed = FixedCodec::new(NO_LIMIT).unwrap();
+    assert_eq!((fixed.size(), fixed.max_wire_len()), (NO_LIMIT, NO_LIMIT));
+    assert!(FixedCodec::new(NO_LIMIT + 1).is_err());
+    assert!(FixedCodec::new(0).is_err());
+    let fixed = FixedCodec::new(3).unwrap();
+    assert_eq!((fixed.size(), fixed.max_wire_len()), (3, 3));
+}

@@ -394,3 +394,86 @@ fn encoders_leave_the_output_untouched_on_error() {
         }
     }
 }
+
+/// The largest payload `c` takes, made of bytes no framing treats specially.
+fn largest_payload(c: &Codec) -> Vec<u8> {
+    vec![b'a'; c.max_frame_length()]
+}
+
+#[test]
+fn every_framing_reports_the_wire_size_of_its_largest_frame() {
+    // `max_wire_len` sizes the transport's receive cap: a frame of the
+    // largest payload must fit in it, and it must not be far above it.
+    for spec in specs() {
+        let mut c = codec(spec);
+        if c.max_frame_length() > 1 << 20 {
+            c = c.with_max_frame_length(1000).unwrap();
+        }
+        let max = c.max_frame_length();
+        let payload = largest_payload(&c);
+        let mut wire = BytesMut::new();
+        c.encode(&payload, &mut wire).unwrap_or_else(|e| panic!("{spec}: the largest payload: {e}"));
+        let bound = c.max_wire_len();
+        assert!(wire.len() <= bound, "{spec}: {} wire bytes over max_wire_len {bound}", wire.len());
+        // Above it only by what a decoder accepts and the encoder never
+        // writes: a stripped '\r' (lines), a padded varint (up to 10 bytes).
+        assert!(bound <= wire.len() + 10, "{spec}: max_wire_len {bound} for {} wire bytes", wire.len());
+        // One byte more is refused by the encoder (raw would split it; fixed
+        // takes one size only).
+        let mut out = BytesMut::new();
+        let over = c.encode(&vec![b'a'; max + 1], &mut out);
+        assert!(over.is_err(), "{spec}: a payload of max + 1 = {} bytes was encoded", max + 1);
+        assert!(out.is_empty(), "{spec}");
+        // ... and the decoder takes the largest frame from a buffer of exactly
+        // max_wire_len bytes.
+        let mut framed = FramedRead::with_config(
+            &wire[..],
+            c.clone(),
+            sockframe::FramedConfig::new().recv_cap(bound).recv_initial(bound),
+        )
+        .unwrap();
+        let got = framed.recv().unwrap_or_else(|e| panic!("{spec}: {e}"));
+        if c.preserves_boundaries() {
+            assert_eq!(got.as_deref(), Some(&payload[..]), "{spec}");
+        } else {
+            assert_eq!(got.map(|b| b.len()), Some(max), "{spec}");
+        }
+    }
+}
+
+#[test]
+fn every_framing_with_a_max_takes_a_new_one_and_prints_only_what_differs() {
+    for spec in specs() {
+        let c = codec(spec);
+        // The examples are canonical: printing gives the spec back.
+        if !spec.starts_with("len,") && spec != "len" {
+            assert_eq!(c.to_string(), *spec, "the example is not canonical");
+        }
+        match c.clone().with_max_frame_length(77) {
+            Ok(small) => {
+                assert_eq!(small.max_frame_length(), 77, "{spec}");
+                assert!(small.to_string().contains(",max=77"), "{spec}: {small}");
+                assert_eq!(small.discards(), c.discards(), "{spec}: discard mode carries over");
+                // The new maximum is enforced by the encoder.
+                let mut out = BytesMut::new();
+                assert!(small.clone().encode(&[b'a'; 78], &mut out).is_err(), "{spec}");
+                // isize::MAX is the largest a maximum can be (a length field
+                // has its own limit, tested in bad_inputs_length.rs L3).
+                let huge = c.clone().with_max_frame_length(isize::MAX as usize + 1);
+                assert!(huge.is_err() || matches!(c, Codec::Length(_)), "{spec}: a max above isize::MAX");
+                let at_limit = c.clone().with_max_frame_length(sockframe::limits::NO_LIMIT);
+                assert!(
+                    at_limit.is_ok() || matches!(c, Codec::Length(_) | Codec::Cobs(_)),
+                    "{spec}: NO_LIMIT refused: {at_limit:?}"
+                );
+            }
+            // Only fixed-size records have no max.
+            Err(_) => assert!(spec.starts_with("fixed"), "{spec}: no new max"),
+        }
+        // A framing that takes no argument refuses one.
+        let name = spec.split([':', ',']).next().unwrap();
+        if !spec.contains(':') {
+            assert!(format!("{name}:1").parse::<Codec>().is_err(), "{name}:1 parsed");
+        }
+    }
+}

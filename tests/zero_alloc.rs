@@ -5,7 +5,8 @@
 use std::alloc::System;
 
 use bytes::BytesMut;
-use sockframe::{Decoder, Frames, LengthCodec};
+use sockframe::buffer::RecvBuf;
+use sockframe::{Decoder, Framed, Frames, LengthCodec};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 
 #[global_allocator]
@@ -14,7 +15,8 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 fn main() {
     l2_declared_max_then_stall_costs_only_received_bytes();
     l5_zero_length_flood_allocates_nothing();
-    println!("zero_alloc: 2 passed, 0 failed");
+    steady_state_receive_allocates_nothing();
+    println!("zero_alloc: 3 passed, 0 failed");
 }
 
 /// BAD_INPUTS L2: a header declaring the maximum, then a stall. The decoder
@@ -53,4 +55,57 @@ fn l5_zero_length_flood_allocates_nothing() {
     let stats = region.change();
     assert_eq!(count, n);
     assert_eq!(stats.allocations + stats.reallocations, 0, "{stats:?}");
+}
+
+/// Once warmed up, receiving allocates nothing per frame: borrowed frames
+/// (`RecvBuf::frames`), owned frames split off the buffer
+/// (`RecvBuf::frames_owned`: one reference count each) and `Framed::recv`.
+fn steady_state_receive_allocates_nothing() {
+    let mut wire = Vec::new();
+    for i in 0..2000u32 {
+        let payload = i.to_be_bytes().repeat(1 + (i as usize % 30));
+        wire.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+        wire.extend_from_slice(&payload);
+    }
+    let mut codec = LengthCodec::new();
+    let mut buf = RecvBuf::new(16 * 1024, 1 << 20);
+    let mut run = |buf: &mut RecvBuf, owned: bool| {
+        let mut n = 0;
+        for chunk in wire.chunks(1460) {
+            buf.extend_from_slice(chunk).unwrap();
+            if owned {
+                for frame in buf.frames_owned(&mut codec) {
+                    n += frame.unwrap().len();
+                }
+            } else {
+                for frame in buf.frames(&mut codec) {
+                    n += frame.unwrap().len();
+                }
+            }
+        }
+        n
+    };
+    for owned in [false, true] {
+        let expect = run(&mut buf, owned); // warm-up
+        let region = Region::new(GLOBAL);
+        for _ in 0..3 {
+            assert_eq!(run(&mut buf, owned), expect);
+        }
+        let stats = region.change();
+        assert_eq!(stats.allocations + stats.reallocations, 0, "owned {owned}: {stats:?}");
+    }
+
+    let mut framed = Framed::new(std::io::Cursor::new(wire.repeat(4)), LengthCodec::new());
+    for _ in 0..2000 {
+        framed.recv().unwrap().unwrap();
+    }
+    let region = Region::new(GLOBAL);
+    let mut n = 0;
+    while let Some(frame) = framed.recv().unwrap() {
+        n += 1;
+        drop(frame);
+    }
+    let stats = region.change();
+    assert_eq!(n, 6000);
+    assert_eq!(stats.allocations + stats.reallocations, 0, "Framed::recv: {stats:?}");
 }
