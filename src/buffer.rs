@@ -9,6 +9,97 @@
 //!   one write; after a short write it resumes at the exact offset.
 //!
 //! Both are plain data structures; [`Framed`](crate::Framed) drives them.
+//!
+//! # Three ways to take frames out of a receive buffer
+//!
+//! Each loop below reads a whole stream (any [`Read`]: a socket, a file, a
+//! pipe) and handles its end: bytes left over at the end are a truncated
+//! frame, reported as [`DecodeError::Truncated`].
+//!
+//! Borrowed payloads, straight out of the buffer (no allocation, no
+//! reference count):
+//!
+//! ```
+//! use sockframe::buffer::{ReadOutcome, RecvBuf};
+//! use sockframe::LengthCodec;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut stream: &[u8] = b"\x00\x00\x00\x02hi\x00\x00\x00\x03you";
+//! let (mut codec, mut buf) = (LengthCodec::new(), RecvBuf::new(4096, 1 << 20));
+//! let mut total = 0;
+//! loop {
+//!     let eof = buf.read_from(&mut stream)? == ReadOutcome::Eof;
+//!     let frames = if eof { buf.frames_at_eof(&mut codec) } else { buf.frames(&mut codec) };
+//!     for payload in frames {
+//!         total += payload?.len(); // `payload` is a `&[u8]` into the buffer
+//!     }
+//!     if eof {
+//!         break;
+//!     }
+//! }
+//! assert_eq!(total, 5);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Owned [`Bytes`], split off the buffer without copying (one reference
+//! count per frame), to keep or send to another thread:
+//!
+//! ```
+//! use bytes::Bytes;
+//! use sockframe::buffer::{ReadOutcome, RecvBuf};
+//! use sockframe::LengthCodec;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut stream: &[u8] = b"\x00\x00\x00\x02hi\x00\x00\x00\x03you";
+//! let (mut codec, mut buf) = (LengthCodec::new(), RecvBuf::new(4096, 1 << 20));
+//! let mut kept: Vec<Bytes> = Vec::new();
+//! loop {
+//!     let eof = buf.read_from(&mut stream)? == ReadOutcome::Eof;
+//!     let frames = if eof { buf.frames_owned_at_eof(&mut codec) } else { buf.frames_owned(&mut codec) };
+//!     for payload in frames {
+//!         kept.push(payload?);
+//!     }
+//!     if eof {
+//!         break;
+//!     }
+//! }
+//! assert_eq!(kept, ["hi", "you"]);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Text lines, UTF-8 checked, borrowed as `&str` (or owned as
+//! [`Utf8Bytes`] with `frames_owned(..).text()`); a line that is not UTF-8
+//! is an error for that line only:
+//!
+//! ```
+//! use sockframe::buffer::{ReadOutcome, RecvBuf};
+//! use sockframe::{DecodeError, DelimitedCodec};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut stream: &[u8] = b"hello\r\n\xffoops\nworld\n";
+//! let (mut codec, mut buf) = (DelimitedCodec::lines(), RecvBuf::new(4096, 1 << 20));
+//! let mut lines = Vec::new();
+//! loop {
+//!     let eof = buf.read_from(&mut stream)? == ReadOutcome::Eof;
+//!     let frames = if eof { buf.frames_at_eof(&mut codec) } else { buf.frames(&mut codec) };
+//!     for line in frames.text() {
+//!         match line {
+//!             Ok(text) => lines.push(text.to_owned()),
+//!             Err(DecodeError::InvalidUtf8 { .. }) => lines.push("<not UTF-8>".to_owned()),
+//!             Err(e) => return Err(e.into()),
+//!         }
+//!     }
+//!     if eof {
+//!         break;
+//!     }
+//! }
+//! // (A last line without its newline would end the loop with `Truncated`.)
+//! assert_eq!(lines, ["hello", "<not UTF-8>", "world"]);
+//! # Ok(())
+//! # }
+//! ```
 
 use std::io::{self, Read};
 

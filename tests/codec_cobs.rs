@@ -141,3 +141,26 @@ fn encoder_limit_leaves_output_untouched() {
 fn builder_rejects_nonsense() {
     assert!(CobsCodec::builder().max_frame_length(usize::MAX).build().is_err());
 }
+
+#[test]
+fn limits_at_their_exact_boundaries() {
+    use sockframe::limits::NO_LIMIT;
+    // The largest maximum whose encoding still fits isize::MAX.
+    let c = CobsCodec::builder().max_frame_length(NO_LIMIT / 2).build().unwrap();
+    assert_eq!(c.max_frame_length(), NO_LIMIT / 2);
+    assert!(CobsCodec::builder().max_frame_length(NO_LIMIT / 2 + 1).build().is_err());
+    assert_eq!(CobsCodec::builder().max_frame_length(10).build().unwrap().max_frame_length(), 10);
+    // C3 exactly: max 10 allows a body of 11 bytes (code byte + 10); the
+    // 12th byte without a zero is the error, not before.
+    let mut c = CobsCodec::builder().max_frame_length(10).build().unwrap();
+    assert_eq!(c.max_wire_len(), 12);
+    let mut body = [0x11u8; 11];
+    assert_eq!(c.decode(&mut body), Ok(None));
+    let mut body = [0x11u8; 12];
+    assert_eq!(c.decode(&mut body), Err(DecodeError::DelimiterNotFound { max: 10 }));
+    // The largest frame itself decodes.
+    let mut c = CobsCodec::builder().max_frame_length(10).build().unwrap();
+    let mut wire = encode(&[0x22; 10]);
+    assert_eq!(wire.len(), 12);
+    assert_eq!(c.decode(&mut wire).map(|f| f.map(|f| f.len())), Ok(Some(10)));
+}

@@ -345,6 +345,10 @@ impl<D: Decoder + ?Sized> Decoder for &mut D {
 /// exactly those before decoding further. Skip frames are dropped as they
 /// come and counted in [`skipped`](Self::skipped).
 ///
+/// Over the crate's receive buffer, `RecvBuf::frames` (with the `std`
+/// feature) does that bookkeeping for you: it drops each frame from the
+/// buffer as it walks past it, also when the loop stops early.
+///
 /// ```
 /// use sockframe::{Decoder, Frames, LengthCodec};
 ///
