@@ -164,3 +164,12 @@ fn limits_at_their_exact_boundaries() {
     assert_eq!(wire.len(), 12);
     assert_eq!(c.decode(&mut wire).map(|f| f.map(|f| f.len())), Ok(Some(10)));
 }
+
+#[test]
+fn envelope_refuses_what_encode_refuses() {
+    // COBS has no envelope (it rewrites the payload), but the size check is
+    // the same, so a transport asking for one gets the error first.
+    let mut c = CobsCodec::builder().max_frame_length(3).build().unwrap();
+    assert_eq!(c.envelope(b"abc"), Ok(None));
+    assert_eq!(c.envelope(b"abcd"), Err(EncodeError::PayloadTooLarge { len: 4, max: 3 }));
+}
