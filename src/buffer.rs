@@ -228,24 +228,44 @@ impl RecvBuf {
     /// # Errors
     /// [`CapExceeded`] if the bytes would take the buffer over its cap;
     /// nothing is appended then.
-    pub fn extend_from_slice(&mut self, mut bytes: &[u8]) -> Result<(), CapExceeded> {
+    pub fn extend_from_slice(&mut self, bytes: &[u8]) -> Result<(), CapExceeded> {
         let len = self.len();
-        if bytes.len() > self.cap - len {
-            return Err(CapExceeded { len, additional: bytes.len(), cap: self.cap });
+        let n = bytes.len();
+        if n > self.cap - len {
+            return Err(CapExceeded { len, additional: n, cap: self.cap });
         }
-        while !bytes.is_empty() {
-            let spare = self.spare();
-            // Never empty here: the cap leaves room for every byte, and at
-            // the cap `spare` compacts.
-            let n = spare.len().min(bytes.len());
-            if n == 0 {
-                return Err(CapExceeded { len: self.len(), additional: bytes.len(), cap: self.cap });
+        if self.window >= self.buf.len() {
+            self.review();
+        }
+        if self.buf.len() - self.end < n {
+            self.make_room(n);
+        }
+        match self.buf.get_mut(self.end..self.end + n) {
+            Some(room) => room.copy_from_slice(bytes),
+            None => {
+                // Append past the initialised part: the allocation grows
+                // (amortised) or is reclaimed, with no zero-filling first.
+                self.buf.truncate(self.end);
+                self.buf.extend_from_slice(bytes);
             }
-            spare[..n].copy_from_slice(&bytes[..n]);
-            self.commit(n);
-            bytes = &bytes[n..];
         }
+        self.end += n;
+        self.peak = self.peak.max(self.end - self.start);
         Ok(())
+    }
+
+    /// Before appending `n` bytes that do not fit after the data: compacts
+    /// as [`spare`](Self::spare) does (when cheap, or when growing would
+    /// pass the cap).
+    #[cold]
+    fn make_room(&mut self, n: usize) {
+        let len = self.len();
+        let cheap = len <= MIN_READ || len.saturating_mul(8) <= self.start;
+        if self.start > 0 && (cheap || self.end + n > self.cap) {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end = len;
+            self.start = 0;
+        }
     }
 
     /// The frames in the buffer, each dropped from it as the iterator walks
@@ -323,7 +343,7 @@ impl RecvBuf {
     /// assert_eq!(buf.data(), b"!");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn split_frame(&mut self, frame: Frame) -> Bytes {
         let consumed = frame.consumed().min(self.len());
         let range = frame.payload_range();
@@ -332,13 +352,15 @@ impl RecvBuf {
             return Bytes::new();
         }
         let at = self.start + consumed;
-        let mut head = self.buf.split_to(at);
+        let mut head = self.buf.split_to(at).freeze();
         head.advance(self.start + range.start);
-        head.truncate(range.len());
+        if range.end < consumed {
+            head.truncate(range.len());
+        }
         self.end -= at;
         self.start = 0;
         self.window = self.window.saturating_add(consumed);
-        head.freeze()
+        head
     }
 
     fn walk<'a, D: Decoder + ?Sized>(&'a mut self, decoder: &'a mut D, eof: bool) -> RecvFrames<'a, D> {
@@ -548,6 +570,7 @@ impl<'a, D: Decoder + ?Sized> OwnedFrames<'a, D> {
 impl<D: Decoder + ?Sized> Iterator for OwnedFrames<'_, D> {
     type Item = Result<Bytes, DecodeError>;
 
+    // (`inline(always)` measured faster on 16 B frames and slower on 256 B.)
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
@@ -580,7 +603,7 @@ impl Utf8Bytes {
     pub fn as_str(&self) -> &str {
         // Checked when made; checking again costs a pass over the bytes and
         // never fails, but needs no `unsafe`.
-        core::str::from_utf8(&self.0).unwrap_or_default()
+        crate::codec::utf8(&self.0).unwrap_or_default()
     }
 
     /// The bytes, without copying.
@@ -594,10 +617,8 @@ impl TryFrom<Bytes> for Utf8Bytes {
 
     /// Checks `bytes` as UTF-8.
     fn try_from(bytes: Bytes) -> Result<Self, DecodeError> {
-        match core::str::from_utf8(&bytes) {
-            Ok(_) => Ok(Utf8Bytes(bytes)),
-            Err(e) => Err(DecodeError::InvalidUtf8 { valid_up_to: e.valid_up_to() }),
-        }
+        crate::codec::utf8(&bytes)?;
+        Ok(Utf8Bytes(bytes))
     }
 }
 
@@ -759,19 +780,24 @@ impl SendQueue {
     /// # Errors
     /// [`TransportError::Encode`] if the framing cannot carry the payload,
     /// [`TransportError::Full`] if it does not fit; the queue is unchanged.
-    #[inline]
+    #[inline(always)]
     pub fn encode<E: Encoder + ?Sized>(
         &mut self,
         encoder: &mut E,
         payload: &[u8],
     ) -> Result<(), TransportError> {
         let before = self.buf.len();
-        encoder.encode(payload, &mut self.buf)?;
-        if before > 0 && self.buf.len() > self.cap {
-            self.buf.truncate(before);
-            return Err(TransportError::Full { queued: before, cap: self.cap });
+        match encoder.encode(payload, &mut self.buf) {
+            Ok(()) if self.buf.len() <= self.cap || before == 0 => Ok(()),
+            Ok(()) => Err(self.over_cap(before)),
+            Err(e) => Err(TransportError::Encode(e)),
         }
-        Ok(())
+    }
+
+    #[cold]
+    fn over_cap(&mut self, before: usize) -> TransportError {
+        self.buf.truncate(before);
+        TransportError::Full { queued: before, cap: self.cap }
     }
 
     /// The bytes not yet written.

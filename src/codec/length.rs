@@ -409,12 +409,21 @@ impl Decoder for LengthCodec {
 impl Encoder for LengthCodec {
     #[inline(always)]
     fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
+        if self.fast {
+            // The default layout: no adjustment, so the field is the payload
+            // length, and max fits the 32-bit field (build() checked).
+            let len = payload.len();
+            if len > self.max {
+                return Err(EncodeError::PayloadTooLarge { len, max: self.max });
+            }
+            dst.reserve(4 + len);
+            dst.put_u32(len as u32);
+            dst.put_slice(payload);
+            return Ok(());
+        }
         let field = self.field_for(payload.len())?;
         dst.reserve(self.width + payload.len());
-        if self.fast {
-            // field <= max fits 32 bits in the default layout.
-            dst.put_u32(field as u32);
-        } else if self.big {
+        if self.big {
             dst.put_slice(&field.to_be_bytes()[8 - self.width..]);
         } else {
             dst.put_slice(&field.to_le_bytes()[..self.width]);

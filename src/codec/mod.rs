@@ -420,6 +420,17 @@ impl<'a, D: ?Sized> Frames<'a, D> {
     }
 }
 
+/// Checks `bytes` as UTF-8: SIMD first (with the `simdutf8` feature), the
+/// standard library for the error's position.
+#[inline]
+pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
+    #[cfg(feature = "simdutf8")]
+    if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
+        return Ok(text);
+    }
+    core::str::from_utf8(bytes).map_err(|e| DecodeError::InvalidUtf8 { valid_up_to: e.valid_up_to() })
+}
+
 /// Frames as UTF-8 text, from [`Frames::text`] or `RecvBuf::frames(..).text()`.
 #[derive(Debug)]
 pub struct TextFrames<I> {
@@ -443,10 +454,7 @@ impl<'a, I: Iterator<Item = Result<&'a [u8], DecodeError>>> Iterator for TextFra
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        Some(self.frames.next()?.and_then(|payload| {
-            core::str::from_utf8(payload)
-                .map_err(|e| DecodeError::InvalidUtf8 { valid_up_to: e.valid_up_to() })
-        }))
+        Some(self.frames.next()?.and_then(utf8))
     }
 }
 
