@@ -1162,6 +1162,48 @@ mod tests {
     }
 
     #[test]
+    fn a_line_that_is_not_utf8_is_an_error_for_that_line_only() {
+        // X20, borrowed and owned.
+        use crate::DelimitedCodec;
+        let wire = b"ok\n\xe2\x82\n\xc3\xa9t\xc3\xa9\ntail";
+        let mut codec = DelimitedCodec::lines();
+        let mut b = RecvBuf::new(64, 64);
+        b.extend_from_slice(wire).unwrap();
+        let got: Vec<_> = b.frames(&mut codec).text().map(|t| t.map(str::to_owned)).collect();
+        assert_eq!(
+            got,
+            [
+                Ok("ok".to_owned()),
+                Err(DecodeError::InvalidUtf8 { valid_up_to: 0 }),
+                Ok("\u{e9}t\u{e9}".to_owned())
+            ]
+        );
+        assert_eq!(b.data(), b"tail");
+        // A codec remembers how far it searched its stream: a new stream, a new codec.
+        let mut codec = DelimitedCodec::lines();
+        let mut b = RecvBuf::new(64, 64);
+        b.extend_from_slice(wire).unwrap();
+        let got: Vec<_> = b.frames_owned(&mut codec).text().map(|t| t.map(|t| t.to_string())).collect();
+        assert_eq!(
+            got,
+            [
+                Ok("ok".to_owned()),
+                Err(DecodeError::InvalidUtf8 { valid_up_to: 0 }),
+                Ok("\u{e9}t\u{e9}".to_owned())
+            ]
+        );
+        assert_eq!(b.data(), b"tail");
+        let text = Utf8Bytes::try_from(Bytes::from_static("h\u{e9}".as_bytes())).unwrap();
+        assert_eq!((text.as_str(), format!("{text:?}")), ("h\u{e9}", "\"h\u{e9}\"".to_owned()));
+        assert!(text == "h\u{e9}");
+        assert_eq!(text.into_bytes(), "h\u{e9}".as_bytes());
+        assert_eq!(
+            Utf8Bytes::try_from(Bytes::from_static(b"ab\xff")),
+            Err(DecodeError::InvalidUtf8 { valid_up_to: 2 })
+        );
+    }
+
+    #[test]
     fn send_queue_encodes_under_its_cap() {
         use crate::{EncodeError, LengthCodec};
         let mut codec = LengthCodec::builder().max_frame_length(8).build().unwrap();
