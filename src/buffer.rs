@@ -234,7 +234,7 @@ impl RecvBuf {
         if n > self.cap - len {
             return Err(CapExceeded { len, additional: n, cap: self.cap });
         }
-        if self.window >= self.buf.len() {
+        if self.window >= self.buf.capacity() {
             self.review();
         }
         if self.buf.len() - self.end < n {
@@ -394,10 +394,11 @@ impl RecvBuf {
         self.start == self.end
     }
 
-    /// Bytes currently allocated.
+    /// Bytes currently allocated for the buffer (not counting memory that
+    /// owned frames split off it still hold).
     #[inline]
     pub fn capacity(&self) -> usize {
-        self.buf.len()
+        self.buf.capacity()
     }
 
     /// The configured cap.
@@ -429,7 +430,7 @@ impl RecvBuf {
     /// large frames settles on a buffer about 8 frames large where compaction
     /// costs little, instead of copying each partial frame forward.
     pub fn spare(&mut self) -> &mut [u8] {
-        if self.window >= self.buf.len() {
+        if self.window >= self.buf.capacity() {
             self.review();
         }
         // A useful read: half the buffer, between 4 KiB and a full 64 KiB
@@ -471,7 +472,7 @@ impl RecvBuf {
     /// keeps it (T7).
     #[cold]
     fn review(&mut self) {
-        if self.peak <= self.buf.len() / 4 {
+        if self.peak <= self.buf.capacity() / 4 {
             self.maybe_shrink();
         }
         self.window = 0;
@@ -488,7 +489,7 @@ impl RecvBuf {
     /// frame: a stream of large frames would then free and regrow the buffer
     /// for every frame.
     pub fn maybe_shrink(&mut self) {
-        if self.buf.len() > self.initial.saturating_mul(16) && self.len() <= self.initial {
+        if self.buf.capacity() > self.initial.saturating_mul(16) && self.len() <= self.initial {
             self.shrink();
         }
     }
