@@ -138,3 +138,13 @@ fn max_is_checked_before_buffering_and_inclusive() {
 fn builder_rejects_nonsense() {
     assert!(VarintCodec::builder().max_frame_length(usize::MAX).build().is_err());
 }
+
+#[test]
+fn builder_settings_are_reported_back() {
+    use sockframe::limits::NO_LIMIT;
+    let c = VarintCodec::builder().max_frame_length(NO_LIMIT).allow_overlong(true).build().unwrap();
+    assert_eq!((c.max_frame_length(), c.allows_overlong()), (NO_LIMIT, true));
+    assert!(VarintCodec::builder().max_frame_length(NO_LIMIT + 1).build().is_err());
+    let c = VarintCodec::builder().max_frame_length(5).build().unwrap();
+    assert_eq!((c.max_frame_length(), c.allows_overlong()), (5, false));
+}

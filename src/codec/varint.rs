@@ -49,6 +49,7 @@ pub fn encode_varint(mut value: u64, out: &mut [u8; MAX_VARINT_LEN]) -> usize {
             *slot = low;
             break;
         }
+        // (`^` would do as well: `low` never has the top bit.)
         *slot = low | 0x80;
     }
     n
