@@ -156,3 +156,19 @@ fn codec_encodes_like_the_inner_codec() {
     assert_eq!(&out[..], b"\x02a\x01\x00");
     assert_eq!(c.decode_bytes(&mut out).unwrap().unwrap(), &b"a\0"[..]);
 }
+
+#[test]
+fn spec_options_are_checked_one_by_one() {
+    for bad in ["len,max=", "len,max=+5", "len,max=5,max=6", "len,max=x"] {
+        let err = bad.parse::<Codec>().unwrap_err().to_string();
+        assert!(err.contains("max= takes one decimal number"), "{bad}: {err}");
+    }
+    let err = "fixed:4,max=10".parse::<Codec>().unwrap_err().to_string();
+    assert!(err.contains("fixed: takes no max"), "{err}");
+    assert!("lines,discard".parse::<Codec>().unwrap().discards());
+    assert!(!"lines".parse::<Codec>().unwrap().discards());
+    // The envelope is the codec's own (a vectored write sends header and payload apart).
+    let mut c: Codec = "len".parse().unwrap();
+    let env = sockframe::Encoder::envelope(&mut c, b"hi").unwrap().expect("len has an envelope");
+    assert_eq!(env.head(), b"\x00\x00\x00\x02");
+}

@@ -148,3 +148,13 @@ fn builder_settings_are_reported_back() {
     let c = VarintCodec::builder().max_frame_length(5).build().unwrap();
     assert_eq!((c.max_frame_length(), c.allows_overlong()), (5, false));
 }
+
+#[test]
+fn one_byte_lengths_are_checked_against_max_inclusively() {
+    let mut c = VarintCodec::builder().max_frame_length(5).build().unwrap();
+    let mut wire = *b"\x05hello";
+    assert_eq!(c.decode(&mut wire).map(|f| f.map(|f| f.len())), Ok(Some(5)));
+    let mut c = VarintCodec::builder().max_frame_length(5).build().unwrap();
+    let mut wire = *b"\x06hello!";
+    assert_eq!(c.decode(&mut wire), Err(DecodeError::FrameTooLarge { declared: 6, max: 5 }));
+}

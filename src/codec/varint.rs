@@ -191,6 +191,8 @@ impl Decoder for VarintCodec {
         let (header, len) = match self.pending {
             Some(p) => p,
             // Lengths under 128 take one byte: the common case for small frames.
+            // (A mutant that skips this fast path is equivalent: `parse_varint`
+            // reads one-byte varints the same way, only slower.)
             None => match buf.first() {
                 None => return Ok(None),
                 Some(&b) if b < 0x80 => {
