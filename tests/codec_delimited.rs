@@ -326,3 +326,49 @@ fn builder_rejects_nonsense() {
     assert!(DelimitedCodec::builder().delimiter(&[b'x'; 33]).build().is_err());
     assert!(DelimitedCodec::builder().max_frame_length(usize::MAX).build().is_err());
 }
+
+#[test]
+fn the_search_counts_each_position_it_looks_at_once() {
+    // The work counter behind the linear-work tests, checked exactly: a
+    // one-byte delimiter examines every byte up to and including it, once.
+    let mut c = DelimitedCodec::new(b"\n").unwrap();
+    let mut buf = b"ab\ncd\nef".to_vec();
+    assert_eq!(c.decode(&mut buf).unwrap().map(|f| f.consumed()), Some(3));
+    assert_eq!(c.bytes_examined(), 3);
+    buf.drain(..3);
+    assert_eq!(c.decode(&mut buf).unwrap().map(|f| f.consumed()), Some(3));
+    assert_eq!(c.bytes_examined(), 6);
+    buf.drain(..3);
+    assert_eq!(c.decode(&mut buf), Ok(None));
+    assert_eq!(c.bytes_examined(), 8);
+    buf.extend_from_slice(b"gh");
+    assert_eq!(c.decode(&mut buf), Ok(None));
+    assert_eq!(c.bytes_examined(), 10, "the search resumes where it stopped");
+    // A longer delimiter examines each position where it could start, once.
+    let mut c = DelimitedCodec::new(b"\r\n").unwrap();
+    let mut buf = b"ab\r\ncd".to_vec();
+    assert_eq!(c.decode(&mut buf).unwrap().map(|f| f.consumed()), Some(4));
+    assert_eq!(c.bytes_examined(), 3);
+    buf.drain(..4);
+    assert_eq!(c.decode(&mut buf), Ok(None));
+    assert_eq!(c.bytes_examined(), 4);
+    buf.extend_from_slice(b"e\r");
+    assert_eq!(c.decode(&mut buf), Ok(None));
+    assert_eq!(c.bytes_examined(), 6, "resumes where a delimiter could still start");
+    buf.extend_from_slice(b"\n");
+    assert_eq!(c.decode(&mut buf).unwrap().map(|f| f.len()), Some(3));
+    assert_eq!(c.bytes_examined(), 7);
+}
+
+#[test]
+fn settings_are_reported_back() {
+    let lines = DelimitedCodec::lines();
+    assert!(lines.is_lines() && lines.strips_cr());
+    assert_eq!(lines.overlong(), Overlong::Fail);
+    let plain = DelimitedCodec::new(b"\n").unwrap();
+    assert!(!plain.is_lines() && !plain.strips_cr());
+    let crlf = DelimitedCodec::builder().delimiter(b"\r\n").strip_cr(true).build().unwrap();
+    assert!(!crlf.is_lines() && crlf.strips_cr());
+    let d = DelimitedCodec::builder().overlong(Overlong::Discard).build().unwrap();
+    assert_eq!(d.overlong(), Overlong::Discard);
+}
