@@ -372,3 +372,46 @@ fn settings_are_reported_back() {
     let d = DelimitedCodec::builder().overlong(Overlong::Discard).build().unwrap();
     assert_eq!(d.overlong(), Overlong::Discard);
 }
+
+#[test]
+fn hex_delimiters_in_specs_at_their_limits() {
+    use sockframe::Codec;
+    let ok = |s: &str| s.parse::<Codec>().is_ok();
+    let bad_hex = |s: &str| {
+        let err = s.parse::<Codec>().unwrap_err().to_string();
+        err.contains("bad hex delimiter")
+    };
+    assert!(ok(&format!("delim:{}", "7e".repeat(32))));
+    assert!(bad_hex(&format!("delim:{}", "7e".repeat(33))), "33 bytes");
+    assert!(bad_hex("delim:"), "empty");
+    assert!(bad_hex("delim:0"), "odd");
+    assert!(bad_hex("delim:0d0"), "odd");
+    assert!(bad_hex("delim:zz"), "not hex");
+    assert!(ok("delim:0d0a"));
+    assert_eq!("delim:0D0a".parse::<Codec>().unwrap().to_string(), "delim:0d0a");
+}
+
+#[test]
+fn discard_mode_at_eof_inside_an_overlong_line_with_a_long_delimiter() {
+    // The last byte could start a "\r\n": held back while the line streams
+    // in, and skipped at the end of the stream (not `Truncated`).
+    let mut c = DelimitedCodec::builder()
+        .delimiter(b"\r\n")
+        .max_frame_length(3)
+        .overlong(Overlong::Discard)
+        .build()
+        .unwrap();
+    let mut buf = b"too long\r".to_vec();
+    let mut skipped = 0;
+    while let Some(f) = c.decode(&mut buf).unwrap() {
+        assert!(f.is_skip());
+        skipped += f.consumed();
+        buf.drain(..f.consumed());
+    }
+    assert_eq!(buf, b"\r");
+    let f = c.decode_eof(&mut buf).unwrap().unwrap();
+    assert!(f.is_skip() && !f.starts_skip_region());
+    assert_eq!(skipped + f.consumed(), 9);
+    buf.drain(..f.consumed());
+    assert_eq!(c.decode_eof(&mut buf), Ok(None));
+}

@@ -229,7 +229,9 @@ impl Default for Codec {
 impl Codec {
     /// The maximum frame length in force (the record size for `fixed`).
     pub fn max_frame_length(&self) -> usize {
-        delegate!(self, c => c.max_frame_length())
+        // `Spec::` explicitly: several codecs have inherent methods of the
+        // same names, which method resolution would pick instead.
+        delegate!(self, c => Spec::max_frame_length(c))
     }
 
     /// The same framing with another maximum frame length (decoding state is
@@ -247,12 +249,12 @@ impl Codec {
     /// The codec's builder errors, e.g. a maximum a `len:u8` field cannot
     /// express; [`ConfigError::Invalid`] for `fixed`.
     pub fn with_max_frame_length(self, max: usize) -> Result<Self, ConfigError> {
-        Ok(delegate!(&self, c => c.with_max_frame_length(max)?.into()))
+        Ok(delegate!(&self, c => Spec::with_max_frame_length(c, max)?.into()))
     }
 
     /// Whether this framing skips bad input (`,discard`) instead of failing.
     pub fn discards(&self) -> bool {
-        delegate!(self, c => c.discards())
+        delegate!(self, c => Spec::discards(c))
     }
 
     /// Whether decoded frames are the encoder's payloads
@@ -268,11 +270,11 @@ impl Codec {
 impl fmt::Display for Codec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         delegate!(self, c => {
-            c.fmt_spec(f)?;
-            if c.default_max().is_some_and(|d| d != c.max_frame_length()) {
-                write!(f, ",max={}", c.max_frame_length())?;
+            Spec::fmt_spec(c, f)?;
+            if Spec::default_max(c).is_some_and(|d| d != Spec::max_frame_length(c)) {
+                write!(f, ",max={}", Spec::max_frame_length(c))?;
             }
-            if c.discards() {
+            if Spec::discards(c) {
                 f.write_str(",discard")?;
             }
             Ok(())
@@ -328,14 +330,14 @@ fn parse_spec(spec: &str) -> Result<Codec, ConfigError> {
         .ok_or_else(|| spec_error(spec, alloc::format!("unknown framing {name:?}")))?
         .map_err(with_name)?;
     let codec = match max {
-        Some(_) if delegate!(&codec, c => c.default_max()).is_none() => {
+        Some(_) if delegate!(&codec, c => Spec::default_max(c)).is_none() => {
             return Err(with_name("takes no max".to_string()))
         }
         Some(m) => codec.with_max_frame_length(m)?,
         None => codec,
     };
     if discard {
-        return delegate!(&codec, c => c.with_discard().map(Codec::from).map_err(with_name));
+        return delegate!(&codec, c => Spec::with_discard(c).map(Codec::from).map_err(with_name));
     }
     Ok(codec)
 }
