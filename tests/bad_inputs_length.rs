@@ -169,3 +169,51 @@ fn e1_payload_too_large_leaves_output_untouched() {
     assert_eq!(codec.encode(b"ab", &mut out), Err(EncodeError::PayloadTooSmall { len: 2, adjustment: 3 }));
     assert!(out.is_empty());
 }
+
+/// The builder's limits at their exact boundaries, and the layout getters.
+#[test]
+fn builder_limits_at_their_boundaries_and_layout_getters() {
+    use sockframe::codec::length::MAX_HEADER_LENGTH;
+    // max equal to a negative adjustment: only empty payloads, but valid.
+    let c = LengthCodec::builder().length_adjustment(-4).max_frame_length(4).build().unwrap();
+    assert_eq!(c.max_frame_length(), 4);
+    let err = LengthCodec::builder().length_adjustment(-4).max_frame_length(3).build();
+    assert!(matches!(err, Err(ConfigError::Invalid { .. })), "{err:?}");
+    // A header of exactly MAX_HEADER_LENGTH bytes, and one byte more.
+    let c = LengthCodec::builder().num_skip(MAX_HEADER_LENGTH).build().unwrap();
+    assert_eq!(c.header_len(), MAX_HEADER_LENGTH);
+    assert!(LengthCodec::builder().num_skip(MAX_HEADER_LENGTH + 1).build().is_err());
+    assert!(LengthCodec::builder().length_field_offset(MAX_HEADER_LENGTH - 4).build().is_ok());
+    assert!(LengthCodec::builder().length_field_offset(MAX_HEADER_LENGTH - 3).build().is_err());
+    // Getters.
+    let c = LengthCodec::new();
+    assert_eq!((c.header_len(), c.width(), c.is_big_endian(), c.is_symmetric()), (4, 4, true, true));
+    let c = LengthCodec::builder().width(2).endian(sockframe::Endian::Little).build().unwrap();
+    assert_eq!((c.header_len(), c.width(), c.is_big_endian(), c.is_symmetric()), (2, 2, false, true));
+    let c = LengthCodec::builder().length_field_offset(2).build().unwrap();
+    assert_eq!((c.header_len(), c.is_symmetric()), (6, false));
+    let c = LengthCodec::builder().num_skip(0).build().unwrap();
+    assert_eq!((c.header_len(), c.is_symmetric()), (4, false));
+    let c = LengthCodec::builder().length_field_offset(2).num_skip(6).build().unwrap();
+    assert!(!c.is_symmetric(), "a header before the field");
+    let c = LengthCodec::builder().width(3).num_skip(3).build().unwrap();
+    assert!(c.is_symmetric(), "num_skip equal to the width is the default");
+}
+
+/// Only the default layout takes the 4-byte fast path: layouts that skip 4
+/// bytes but read a field of another width or at another offset decode by
+/// their own field.
+#[test]
+fn layouts_that_skip_four_bytes_read_their_own_field() {
+    // A 2-byte field, then 2 more header bytes.
+    let mut c = LengthCodec::builder().width(2).num_skip(4).build().unwrap();
+    let mut wire = *b"\x00\x03\xaa\xbbabc";
+    let f = c.decode(&mut wire).unwrap().unwrap();
+    assert_eq!((f.consumed(), f.payload(&wire)), (7, &b"abc"[..]));
+    // A 4-byte field at offset 2, the payload starting after 4 bytes (it
+    // overlaps the field, as tokio-util allows).
+    let mut c = LengthCodec::builder().length_field_offset(2).num_skip(4).build().unwrap();
+    let mut wire = *b"\x09\x09\x00\x00\x00\x03a";
+    let f = c.decode(&mut wire).unwrap().unwrap();
+    assert_eq!((f.consumed(), f.payload(&wire)), (7, &b"\x00\x03a"[..]));
+}

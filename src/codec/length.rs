@@ -149,6 +149,7 @@ impl LengthBuilder {
         };
         // Every declared length <= max would adjust to below zero: nothing
         // could ever be decoded or encoded.
+        // (`adjustment <= 0` would do as well: `max < 0` never holds.)
         if self.adjustment < 0 && max < self.adjustment.unsigned_abs() {
             return Err(ConfigError::Invalid {
                 reason: "max_frame_length below a negative length_adjustment",
@@ -285,6 +286,7 @@ impl LengthCodec {
     #[inline]
     fn read_field(&self, field: &[u8]) -> u64 {
         let mut v = 0u64;
+        // (`^` would do as well as `|`: the low byte of `v << 8` is zero.)
         if self.big {
             for &b in field {
                 v = (v << 8) | u64::from(b);
@@ -306,6 +308,7 @@ impl LengthCodec {
         }
         // declared <= max <= usize::MAX
         let declared_usize = declared as usize;
+        // (`<= 0` would do as well: subtracting 0 is adding 0.)
         let adjusted = if self.adjustment < 0 {
             declared_usize.checked_sub(self.adjustment.unsigned_abs())
         } else {
