@@ -217,3 +217,25 @@ fn layouts_that_skip_four_bytes_read_their_own_field() {
     let f = c.decode(&mut wire).unwrap().unwrap();
     assert_eq!((f.consumed(), f.payload(&wire)), (7, &b"\x00\x03a"[..]));
 }
+
+/// The envelope (header written apart from the payload, for vectored
+/// writes) is the header `encode` writes, in every width and byte order.
+#[test]
+fn envelopes_match_encode_in_every_layout() {
+    for width in 1..=8 {
+        for endian in [sockframe::Endian::Big, sockframe::Endian::Little] {
+            let mut c =
+                LengthCodec::builder().width(width).endian(endian).max_frame_length(200).build().unwrap();
+            let payload = [7u8; 200];
+            let env = c.envelope(&payload).unwrap().expect("a length header fits an envelope");
+            let mut out = BytesMut::new();
+            c.encode(&payload, &mut out).unwrap();
+            assert_eq!(env.head(), &out[..width], "width {width} {endian:?}");
+            assert_eq!(env.tail(), b"");
+            assert_eq!(&out[width..], &payload[..]);
+        }
+    }
+    let mut c = LengthCodec::builder().length_adjustment(2).build().unwrap();
+    assert_eq!(c.envelope(b"abc").unwrap().unwrap().head(), b"\x00\x00\x00\x01");
+    assert_eq!(c.envelope(b"a"), Err(EncodeError::PayloadTooSmall { len: 1, adjustment: 2 }));
+}

@@ -349,6 +349,11 @@ impl LengthCodec {
         // field against max, so with a negative adjustment payloads must stay
         // |adjustment| below it. (tokio-util checks only the payload length.)
         // build() ensured max >= |adjustment| when it is negative.
+        // (Equivalent mutants here: `adjustment <= 0` for `< 0`, twice, since
+        // an adjustment of 0 changes nothing either way; the `None` arms and
+        // the width check below are defensive, unreachable once build() has
+        // checked max against the field and the adjustment, so forcing their
+        // guards changes nothing observable.)
         let max = if self.adjustment < 0 {
             self.max.saturating_sub(self.adjustment.unsigned_abs())
         } else {
@@ -419,6 +424,7 @@ impl Encoder for LengthCodec {
             if len > self.max {
                 return Err(EncodeError::PayloadTooLarge { len, max: self.max });
             }
+            // (Reserving more or less is not observable: `put_*` grow as needed.)
             dst.reserve(4 + len);
             dst.put_u32(len as u32);
             dst.put_slice(payload);
