@@ -178,7 +178,9 @@ fn length_field_specs_at_their_limits() {
     for good in ["len:u8", "len:u16be", "len:u16le", "len:u24be", "len:u56le", "len:u64be"] {
         assert!(good.parse::<Codec>().is_ok(), "{good}");
     }
-    for bad in ["len:u20be", "len:u72be", "len:u0be", "len:u12le", "len:u8be", "len:u16", "len:16be", "len:u+16be"] {
+    for bad in
+        ["len:u20be", "len:u72be", "len:u0be", "len:u12le", "len:u8be", "len:u16", "len:16be", "len:u+16be"]
+    {
         assert!(bad.parse::<Codec>().is_err(), "{bad}");
     }
 }

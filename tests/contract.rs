@@ -477,3 +477,27 @@ fn every_framing_with_a_max_takes_a_new_one_and_prints_only_what_differs() {
         }
     }
 }
+
+#[test]
+fn skip_frames_carry_their_reason_and_where_a_region_starts() {
+    use sockframe::{Frame, SkipReason};
+    let first = Frame::skipped(5, SkipReason::Overlong, true);
+    let more = Frame::skipped(3, SkipReason::Overlong, false);
+    let frame = Frame::new(4, 1, 3);
+    assert_eq!(
+        (first.is_skip(), first.starts_skip_region(), first.skip_reason()),
+        (true, true, Some(SkipReason::Overlong))
+    );
+    assert_eq!(
+        (more.is_skip(), more.starts_skip_region(), more.skip_reason()),
+        (true, false, Some(SkipReason::Overlong))
+    );
+    assert_eq!((frame.is_skip(), frame.starts_skip_region(), frame.skip_reason()), (false, false, None));
+    assert_eq!((first.consumed(), first.len(), first.payload_range()), (5, 0, 5..5));
+    assert_eq!(SkipReason::Overlong.to_string(), "frame over the maximum length");
+    // What the decoders hand out says so too.
+    let mut c = codec("lines,max=3,discard");
+    let mut buf = b"toolong\n".to_vec();
+    let skip = c.decode(&mut buf).unwrap().unwrap();
+    assert_eq!((skip.skip_reason(), skip.starts_skip_region()), (Some(SkipReason::Overlong), true));
+}

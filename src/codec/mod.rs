@@ -72,6 +72,9 @@ pub struct Frame {
 // slower on the borrowed decode path): its `start` and `end` both hold
 // SKIP | flags. A frame's `start` is at most `consumed`, which a slice length
 // keeps below the top bit, so the top bit tells them apart.
+// (Equivalent mutants: REGION_START may be any bit other than SKIP's and the
+// reason byte's, and the flags, being distinct bits, combine with `^` as with
+// `|`.)
 const SKIP: usize = 1 << (usize::BITS - 1);
 const REGION_START: usize = 1 << (usize::BITS - 2);
 const REASON_MASK: usize = 0xff;
@@ -85,6 +88,7 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    // (A mutant returning 1 is equivalent while `Overlong` is the only reason.)
     const fn code(self) -> usize {
         match self {
             SkipReason::Overlong => 1,
