@@ -501,3 +501,48 @@ fn skip_frames_carry_their_reason_and_where_a_region_starts() {
     let skip = c.decode(&mut buf).unwrap().unwrap();
     assert_eq!((skip.skip_reason(), skip.starts_skip_region()), (Some(SkipReason::Overlong), true));
 }
+
+#[test]
+fn frames_envelopes_and_the_forwarding_impls() {
+    use sockframe::{Envelope, Frame, LengthCodec};
+    // Frame's accessors.
+    assert!(Frame::new(4, 4, 4).is_empty());
+    assert!(!Frame::new(5, 4, 5).is_empty());
+    // Frames says what is left after the frames it walked.
+    let mut c = LengthCodec::new();
+    let mut buf = b"\x00\x00\x00\x01a\x00\x00".to_vec();
+    let mut frames = Frames::new(&mut c, &mut buf);
+    assert_eq!(frames.next(), Some(Ok(&b"a"[..])));
+    assert_eq!(frames.next(), None);
+    assert_eq!((frames.consumed(), frames.remaining()), (5, &b"\x00\x00"[..]));
+    // An envelope reports its frame's length and shows its parts.
+    let env = Envelope::new(b"\x00\x02", b"\n").unwrap();
+    assert_eq!(env.frame_len(2), Some(5));
+    assert_eq!(env.frame_len(usize::MAX), None);
+    assert_eq!(format!("{env:?}"), "Envelope { head: [0, 2], tail: [10] }");
+    // `&mut D` and `&mut E` forward every method.
+    for spec in specs() {
+        let mut direct = codec(spec);
+        let mut through = codec(spec);
+        let forwarded = &mut through;
+        assert_eq!(Decoder::max_wire_len(&forwarded), direct.max_wire_len(), "{spec}");
+        let payload = b"ab";
+        let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
+        let ra = direct.encode(payload, &mut a);
+        let rb = Encoder::encode(&mut &mut through, payload, &mut b);
+        assert_eq!((ra, &a), (rb, &b), "{spec}");
+        let env_direct = direct.envelope(payload).map(|e| e.map(|e| (e.head().to_vec(), e.tail().to_vec())));
+        let env_through = Encoder::envelope(&mut &mut through, payload)
+            .map(|e| e.map(|e| (e.head().to_vec(), e.tail().to_vec())));
+        assert_eq!(env_direct, env_through, "{spec}");
+        let (mut wa, mut wb) = (a.to_vec(), b.to_vec());
+        let fa = direct.decode(&mut wa);
+        let fb = Decoder::decode(&mut &mut through, &mut wb);
+        assert_eq!(fa, fb, "{spec}");
+        let (mut ta, mut tb) = (b"\x00".to_vec(), b"\x00".to_vec());
+        let ea = codec(spec).decode_eof(&mut ta);
+        let mut fresh = codec(spec);
+        let eb = Decoder::decode_eof(&mut &mut fresh, &mut tb);
+        assert_eq!(ea, eb, "{spec}");
+    }
+}

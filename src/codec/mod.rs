@@ -323,6 +323,7 @@ fn split_frame(frame: Frame, buf: &mut BytesMut) -> Bytes {
     // frozen `Bytes` is pointer arithmetic.
     let mut payload = buf.split_to(frame.consumed).freeze();
     payload.advance(frame.start);
+    // (`<=` would do as well: truncating to the length it has is a no-op.)
     if frame.end < frame.consumed {
         payload.truncate(frame.len());
     }
@@ -576,6 +577,7 @@ impl Envelope {
     /// Appends head, payload and tail to `dst`.
     #[inline]
     pub fn write(&self, payload: &[u8], dst: &mut BytesMut) {
+        // (How much is reserved is not observable: `put_slice` grows as needed.)
         dst.reserve(usize::from(self.head_len) + payload.len() + usize::from(self.tail_len));
         dst.put_slice(self.head());
         dst.put_slice(payload);
@@ -615,6 +617,7 @@ pub trait Encoder {
     /// # Errors
     /// As [`encode`](Encoder::encode).
     fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
+        // (cargo-mutants' `Ok(None)` for this body is this body.)
         let _ = payload;
         Ok(None)
     }
