@@ -237,14 +237,19 @@ impl RecvBuf {
         if self.window >= self.buf.capacity() {
             self.review();
         }
+        // (Only a shortcut: `make_room` does nothing when the bytes fit.)
         if self.buf.len() - self.end < n {
             self.make_room(n);
         }
         match self.buf.get_mut(self.end..self.end + n) {
             Some(room) => room.copy_from_slice(bytes),
             None => {
-                // Append past the initialised part: the allocation grows
-                // (amortised) or is reclaimed, with no zero-filling first.
+                // Append past the initialised part, with no zero-filling
+                // first: the allocation is reclaimed, or grows (doubling, up
+                // to the cap).
+                let total = self.end + n;
+                let doubled = self.buf.capacity().saturating_mul(2).max(self.initial).min(self.cap);
+                let _ = self.reserve_total(total, total.max(doubled));
                 self.buf.truncate(self.end);
                 self.buf.extend_from_slice(bytes);
             }
@@ -254,16 +259,38 @@ impl RecvBuf {
         Ok(())
     }
 
-    /// Before appending `n` bytes that do not fit after the data: compacts
-    /// as [`spare`](Self::spare) does (when cheap, or when growing would
-    /// pass the cap).
+    /// Makes the allocation hold `need` bytes counted from the buffer's
+    /// current start (the consumed front included), never passing the cap:
+    /// reclaims the allocation cheaply when no owned frame holds it, else
+    /// allocates `grow_to` (>= `need`) bytes exactly (a `Vec`'s amortised
+    /// growth could pass the cap). When the allocation changes, the consumed
+    /// front is dropped and `start` becomes 0; returns how many bytes that
+    /// was.
+    fn reserve_total(&mut self, need: usize, grow_to: usize) -> usize {
+        if self.buf.capacity() >= need {
+            return 0;
+        }
+        let dropped = self.start;
+        self.buf.truncate(self.end);
+        self.buf.advance(dropped);
+        self.end -= dropped;
+        self.start = 0;
+        if !self.buf.try_reclaim(need - dropped - self.end) {
+            let mut bigger = BytesMut::with_capacity(grow_to.max(need - dropped));
+            bigger.extend_from_slice(&self.buf);
+            self.buf = bigger;
+        }
+        dropped
+    }
+
+    /// Before appending `n` bytes that do not fit after the data: at the
+    /// cap, where the buffer may not grow, moves the live bytes to the front.
+    /// (Below the cap, `reserve_total` reclaims the consumed front or grows.)
     #[cold]
     fn make_room(&mut self, n: usize) {
-        let len = self.len();
-        let cheap = len <= MIN_READ || len.saturating_mul(8) <= self.start;
-        if self.start > 0 && (cheap || self.end + n > self.cap) {
+        if self.start > 0 && self.end + n > self.cap {
             self.buf.copy_within(self.start..self.end, 0);
-            self.end = len;
+            self.end -= self.start;
             self.start = 0;
         }
     }
@@ -347,6 +374,8 @@ impl RecvBuf {
     pub fn split_frame(&mut self, frame: Frame) -> Bytes {
         let consumed = frame.consumed().min(self.len());
         let range = frame.payload_range();
+        // (A skip frame's range is empty and at its end, so splitting it
+        // would give the same empty `Bytes`; this saves the split.)
         if frame.is_skip() || range.end > consumed {
             self.consume(consumed);
             return Bytes::new();
@@ -457,7 +486,9 @@ impl RecvBuf {
                     .max(self.initial)
                     .max(self.end.saturating_add(want))
                     .min(self.cap);
-                self.buf.resize(grown, 0);
+                let dropped = self.reserve_total(self.end + want, grown);
+                let len = (grown - dropped).min(self.buf.capacity()).max(self.end + want);
+                self.buf.resize(len, 0);
             }
         }
         &mut self.buf[self.end..]
@@ -1202,6 +1233,50 @@ mod tests {
             Utf8Bytes::try_from(Bytes::from_static(b"ab\xff")),
             Err(DecodeError::InvalidUtf8 { valid_up_to: 2 })
         );
+    }
+
+    #[test]
+    fn appending_never_allocates_past_the_cap() {
+        // At the cap, the live bytes move to the front instead: 6,000 live
+        // bytes behind 2,000 consumed ones in a full 8,192-byte buffer.
+        let mut b = RecvBuf::new(8192, 8192);
+        b.extend_from_slice(&[1; 8000]).unwrap();
+        assert_eq!(b.capacity(), 8192);
+        b.consume(2000);
+        b.extend_from_slice(&[2; 200]).unwrap();
+        assert_eq!(b.capacity(), 8192);
+        assert_eq!(b.len(), 6200);
+        assert!(b.data()[..6000].iter().all(|&x| x == 1) && b.data()[6000..].iter().all(|&x| x == 2));
+        // Exactly up to the cap, below it: the buffer grows to the cap.
+        let mut b = RecvBuf::new(4096, 8192);
+        b.extend_from_slice(&[1; 4096]).unwrap();
+        b.consume(96);
+        b.extend_from_slice(&[2; 4096]).unwrap();
+        assert_eq!((b.len(), b.capacity()), (8096, 8192));
+        // Growth doubles, never past the cap.
+        let mut b = RecvBuf::new(100, 1000);
+        for _ in 0..10 {
+            b.extend_from_slice(&[3; 100]).unwrap();
+            assert!(b.capacity() <= 1000, "capacity {}", b.capacity());
+        }
+        assert_eq!(b.len(), 1000);
+    }
+
+    #[test]
+    fn the_shrink_review_counts_only_live_bytes() {
+        // Small frames with one byte always left over (the next frame's
+        // start): the consumed front is not traffic held, so a buffer grown
+        // by one large frame is still released.
+        let mut b = RecvBuf::new(4096, 1 << 20);
+        b.extend_from_slice(&vec![1u8; 200_001]).unwrap();
+        b.consume(200_000);
+        let grown = b.capacity();
+        for _ in 0..(3 * grown / 1000) {
+            b.extend_from_slice(&[2u8; 1000]).unwrap();
+            b.consume(1000);
+        }
+        assert_eq!(b.len(), 1);
+        assert!(b.capacity() < grown / 4, "capacity {} of {grown}", b.capacity());
     }
 
     #[test]
