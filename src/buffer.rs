@@ -383,6 +383,7 @@ impl RecvBuf {
         let at = self.start + consumed;
         let mut head = self.buf.split_to(at).freeze();
         head.advance(self.start + range.start);
+        // (`<=` would do as well: truncating to the length it has is a no-op.)
         if range.end < consumed {
             head.truncate(range.len());
         }
