@@ -1139,6 +1139,17 @@ mod tests {
         assert_eq!(frames.skipped(), SkipStats { regions: 1, bytes: 9 });
         drop(frames);
         assert_eq!(b.data(), b"x");
+        // The owned frames count them alike.
+        let mut codec = DelimitedCodec::builder().max_frame_length(3).overlong(Overlong::Discard).build().unwrap();
+        let mut b = RecvBuf::new(64, 64);
+        b.extend_from_slice(b"ok\ntoo long\nyes\nx").unwrap();
+        let mut frames = b.frames_owned(&mut codec);
+        assert_eq!(frames.next(), Some(Ok(Bytes::from_static(b"ok"))));
+        assert_eq!(frames.next(), Some(Ok(Bytes::from_static(b"yes"))));
+        assert_eq!(frames.next(), None);
+        assert_eq!(frames.skipped(), SkipStats { regions: 1, bytes: 9 });
+        drop(frames);
+        assert_eq!(b.data(), b"x");
     }
 
     /// Consumes `total` bytes in `piece`-byte frames through a buffer, as a
