@@ -1239,7 +1239,8 @@ mod tests {
         assert_eq!(b.data(), b"tail");
         let text = Utf8Bytes::try_from(Bytes::from_static("h\u{e9}".as_bytes())).unwrap();
         assert_eq!((text.as_str(), format!("{text:?}")), ("h\u{e9}", "\"h\u{e9}\"".to_owned()));
-        assert!(text == "h\u{e9}");
+        assert!(text == "h\u{e9}" && text == *"h\u{e9}");
+        assert!(text != "x" && text != *"x" && text != *"h\u{e9}!");
         assert_eq!(text.into_bytes(), "h\u{e9}".as_bytes());
         assert_eq!(
             Utf8Bytes::try_from(Bytes::from_static(b"ab\xff")),
@@ -1317,8 +1318,21 @@ mod tests {
     }
 
     #[test]
+    fn consume_is_clamped_to_what_is_buffered() {
+        let mut b = RecvBuf::new(16, 16);
+        b.extend_from_slice(b"hello").unwrap();
+        b.consume(2);
+        b.consume(100);
+        assert!(b.is_empty());
+        assert_eq!(b.len(), 0);
+        b.extend_from_slice(b"next").unwrap();
+        assert_eq!(b.data(), b"next");
+    }
+
+    #[test]
     fn send_queue_advances_and_caps() {
         let mut q = SendQueue::new(4);
+        assert_eq!(q.cap(), 4);
         assert!(q.has_room(100)); // an empty queue takes one frame
         q.buffer_mut().extend_from_slice(b"abc");
         assert!(q.has_room(1));
