@@ -431,6 +431,7 @@ impl Encoder for LengthCodec {
             return Ok(());
         }
         let field = self.field_for(payload.len())?;
+        // (As above, the amount reserved is not observable.)
         dst.reserve(self.width + payload.len());
         if self.big {
             dst.put_slice(&field.to_be_bytes()[8 - self.width..]);
