@@ -288,6 +288,7 @@ impl RecvBuf {
     /// (Below the cap, `reserve_total` reclaims the consumed front or grows.)
     #[cold]
     fn make_room(&mut self, n: usize) {
+        // (`start >= 0` would do as well: compacting from 0 moves nothing.)
         if self.start > 0 && self.end + n > self.cap {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
@@ -1140,7 +1141,8 @@ mod tests {
         drop(frames);
         assert_eq!(b.data(), b"x");
         // The owned frames count them alike.
-        let mut codec = DelimitedCodec::builder().max_frame_length(3).overlong(Overlong::Discard).build().unwrap();
+        let mut codec =
+            DelimitedCodec::builder().max_frame_length(3).overlong(Overlong::Discard).build().unwrap();
         let mut b = RecvBuf::new(64, 64);
         b.extend_from_slice(b"ok\ntoo long\nyes\nx").unwrap();
         let mut frames = b.frames_owned(&mut codec);
@@ -1266,6 +1268,13 @@ mod tests {
         b.consume(96);
         b.extend_from_slice(&[2; 4096]).unwrap();
         assert_eq!((b.len(), b.capacity()), (8096, 8192));
+        // Below the cap, live bytes that outweigh the consumed front are not
+        // moved to make room: the buffer grows (as `spare` does).
+        let mut b = RecvBuf::new(8192, 1 << 20);
+        b.extend_from_slice(&[1; 8000]).unwrap();
+        b.consume(2000);
+        b.extend_from_slice(&[2; 200]).unwrap();
+        assert_eq!((b.len(), b.capacity()), (6200, 16384));
         // Growth doubles, never past the cap.
         let mut b = RecvBuf::new(100, 1000);
         for _ in 0..10 {
