@@ -288,7 +288,10 @@ impl RecvBuf {
     /// (Below the cap, `reserve_total` reclaims the consumed front or grows.)
     #[cold]
     fn make_room(&mut self, n: usize) {
-        // (`start >= 0` would do as well: compacting from 0 moves nothing.)
+        // (Equivalent mutants: `start >= 0`, since compacting from 0 moves
+        // nothing; and compacting in more cases (`>=`, `end * n`), which
+        // changes where the live bytes sit, never what the buffer holds or
+        // how much it allocates.)
         if self.start > 0 && self.end + n > self.cap {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
