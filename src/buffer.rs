@@ -283,18 +283,22 @@ impl RecvBuf {
         dropped
     }
 
-    /// Before appending `n` bytes that do not fit after the data: at the
-    /// cap, where the buffer may not grow, moves the live bytes to the front.
-    /// (Below the cap, `reserve_total` reclaims the consumed front or grows.)
+    /// Before appending `n` bytes that do not fit after the data: moves the
+    /// live bytes to the front when that is cheap (as [`spare`](Self::spare)
+    /// decides: at most 4 KiB, or at most 1/8 of what it frees) or when the
+    /// buffer may not grow (the cap). Otherwise `reserve_total` grows it, so
+    /// a stream of large frames settles on a buffer where moving is cheap.
     #[cold]
     fn make_room(&mut self, n: usize) {
+        let len = self.len();
+        let cheap = len <= MIN_READ || len.saturating_mul(8) <= self.start;
         // (Equivalent mutants: `start >= 0`, since compacting from 0 moves
-        // nothing; and compacting in more cases (`>=`, `end * n`), which
-        // changes where the live bytes sit, never what the buffer holds or
-        // how much it allocates.)
-        if self.start > 0 && self.end + n > self.cap {
+        // nothing; and compacting in more cases, which changes where the
+        // live bytes sit and how often they move, never what the buffer
+        // holds.)
+        if self.start > 0 && (cheap || self.end + n > self.cap) {
             self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
+            self.end = len;
             self.start = 0;
         }
     }
