@@ -1157,7 +1157,6 @@ mod tests {
         assert_eq!(frames.next(), Some(Ok(Bytes::from_static(b"yes"))));
         assert_eq!(frames.next(), None);
         assert_eq!(frames.skipped(), SkipStats { regions: 1, bytes: 9 });
-        drop(frames);
         assert_eq!(b.data(), b"x");
     }
 
