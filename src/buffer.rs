@@ -1218,33 +1218,24 @@ mod tests {
         // X20, borrowed and owned.
         use crate::DelimitedCodec;
         let wire = b"ok\n\xe2\x82\n\xc3\xa9t\xc3\xa9\ntail";
-        let mut codec = DelimitedCodec::lines();
-        let mut b = RecvBuf::new(64, 64);
-        b.extend_from_slice(wire).unwrap();
-        let got: Vec<_> = b.frames(&mut codec).text().map(|t| t.map(str::to_owned)).collect();
-        assert_eq!(
-            got,
-            [
-                Ok("ok".to_owned()),
-                Err(DecodeError::InvalidUtf8 { valid_up_to: 0 }),
-                Ok("\u{e9}t\u{e9}".to_owned())
-            ]
-        );
-        assert_eq!(b.data(), b"tail");
-        // A codec remembers how far it searched its stream: a new stream, a new codec.
-        let mut codec = DelimitedCodec::lines();
-        let mut b = RecvBuf::new(64, 64);
-        b.extend_from_slice(wire).unwrap();
-        let got: Vec<_> = b.frames_owned(&mut codec).text().map(|t| t.map(|t| t.to_string())).collect();
-        assert_eq!(
-            got,
-            [
-                Ok("ok".to_owned()),
-                Err(DecodeError::InvalidUtf8 { valid_up_to: 0 }),
-                Ok("\u{e9}t\u{e9}".to_owned())
-            ]
-        );
-        assert_eq!(b.data(), b"tail");
+        let expect = [
+            Ok("ok".to_owned()),
+            Err(DecodeError::InvalidUtf8 { valid_up_to: 0 }),
+            Ok("\u{e9}t\u{e9}".to_owned()),
+        ];
+        for owned in [false, true] {
+            // A codec remembers how far it searched its stream: a new stream, a new codec.
+            let mut codec = DelimitedCodec::lines();
+            let mut b = RecvBuf::new(64, 64);
+            b.extend_from_slice(wire).unwrap();
+            let got: Vec<_> = if owned {
+                b.frames_owned(&mut codec).text().map(|t| t.map(|t| t.to_string())).collect()
+            } else {
+                b.frames(&mut codec).text().map(|t| t.map(str::to_owned)).collect()
+            };
+            assert_eq!(got, expect, "owned {owned}");
+            assert_eq!(b.data(), b"tail");
+        }
         let text = Utf8Bytes::try_from(Bytes::from_static("h\u{e9}".as_bytes())).unwrap();
         assert_eq!((text.as_str(), format!("{text:?}")), ("h\u{e9}", "\"h\u{e9}\"".to_owned()));
         assert!(text == "h\u{e9}" && text == *"h\u{e9}");

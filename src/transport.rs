@@ -272,6 +272,18 @@ pub enum Recv<T = Bytes> {
     End,
 }
 
+impl<T> Recv<T> {
+    /// The frame passed through `f`; `WouldBlock` and `End` as they are.
+    #[inline(always)]
+    fn map<U>(self, f: impl FnOnce(T) -> U) -> Recv<U> {
+        match self {
+            Recv::Frame(t) => Recv::Frame(f(t)),
+            Recv::WouldBlock => Recv::WouldBlock,
+            Recv::End => Recv::End,
+        }
+    }
+}
+
 fn is_reset(kind: io::ErrorKind) -> bool {
     matches!(
         kind,
@@ -419,11 +431,7 @@ impl ReadState {
         mode: Mode,
         f: impl FnOnce(&[u8]) -> T,
     ) -> Result<Recv<T>, TransportError> {
-        Ok(match self.recv(io, codec, hook, mode)? {
-            Recv::Frame(frame) => Recv::Frame(self.take_frame(frame, f)),
-            Recv::WouldBlock => Recv::WouldBlock,
-            Recv::End => Recv::End,
-        })
+        Ok(self.recv(io, codec, hook, mode)?.map(|frame| self.take_frame(frame, f)))
     }
 
     /// [`recv`](Self::recv), then the frame split off the buffer as an owned
@@ -436,15 +444,11 @@ impl ReadState {
         hook: &mut impl BeforeWait<S>,
         mode: Mode,
     ) -> Result<Recv<Bytes>, TransportError> {
-        Ok(match self.recv(io, codec, hook, mode)? {
-            Recv::Frame(frame) => {
-                let payload = self.rbuf.split_frame(frame);
-                self.restart_frame_clock();
-                Recv::Frame(payload)
-            }
-            Recv::WouldBlock => Recv::WouldBlock,
-            Recv::End => Recv::End,
-        })
+        Ok(self.recv(io, codec, hook, mode)?.map(|frame| {
+            let payload = self.rbuf.split_frame(frame);
+            self.restart_frame_clock();
+            payload
+        }))
     }
 
     /// No whole frame was buffered: decode again first if `decode_first`,
