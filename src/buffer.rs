@@ -8,7 +8,12 @@
 //! * [`SendQueue`]: encoded bytes not yet written. Small frames coalesce into
 //!   one write; after a short write it resumes at the exact offset.
 //!
-//! Both are plain data structures; [`Framed`](crate::Framed) drives them.
+//! Both are plain data structures, and need only `alloc`: the std
+//! transport (`Framed`, with the `std` feature) drives them, and so do the
+//! `embedded-io` and `futures-io` drivers. Only [`RecvBuf::read_from`] (a
+//! `std::io::Read`) and [`SendQueue::encode`] (a `TransportError`) need `std`;
+//! [`RecvBuf::read_with`] and [`SendQueue::push`] are their I/O-agnostic
+//! cores.
 //!
 //! # Three ways to take frames out of a receive buffer
 //!
@@ -101,18 +106,21 @@
 //! # }
 //! ```
 
+#[cfg(feature = "std")]
 use std::io::{self, Read};
 
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::codec::{Decoder, Encoder, Frame, Frames, SkipStats, TextFrames};
-use crate::error::{DecodeError, TransportError};
+#[cfg(feature = "std")]
+use crate::error::TransportError;
+use crate::error::{DecodeError, EncodeError};
 
 /// Reads smaller than this are not worth a syscall while the buffer can
 /// still compact or grow.
 const MIN_READ: usize = 4096;
 
-/// The most one [`RecvBuf::read_from`] asks for. Larger reads measured
+/// The most one [`RecvBuf::read_with`] asks for. Larger reads measured
 /// slower over loopback TCP (the receiver holds the socket longer per call
 /// while the sender waits), and a 64 KiB read already amortises the syscall.
 const MAX_READ: usize = 64 * 1024;
@@ -185,7 +193,22 @@ pub struct CapExceeded {
     pub cap: usize,
 }
 
-/// What one [`RecvBuf::read_from`] did.
+/// What one [`RecvBuf::read_with`] (or `read_from`) did.
+///
+/// ```
+/// use sockframe::buffer::{ReadOutcome, RecvBuf};
+///
+/// let mut buf = RecvBuf::new(4, 4);
+/// let two = |room: &mut [u8]| -> Result<usize, ()> {
+///     room[..2].copy_from_slice(b"hi");
+///     Ok(2)
+/// };
+/// assert_eq!(buf.read_with(two), Ok(ReadOutcome::Data(2)));
+/// assert_eq!(buf.read_with(|_| Ok::<_, ()>(0)), Ok(ReadOutcome::Eof));
+/// assert_eq!(buf.read_with(two), Ok(ReadOutcome::Data(2)));
+/// // At the cap: no read at all (BAD_INPUTS T1).
+/// assert_eq!(buf.read_with(|_| Err("not called")), Ok(ReadOutcome::Full));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadOutcome {
     /// `n > 0` bytes were appended.
@@ -549,24 +572,61 @@ impl RecvBuf {
     ///
     /// # Errors
     /// Whatever the reader returns, except `Interrupted`.
+    #[cfg(feature = "std")]
     pub fn read_from<R: Read + ?Sized>(&mut self, reader: &mut R) -> io::Result<ReadOutcome> {
         loop {
-            let spare = self.spare();
-            if spare.is_empty() {
-                return Ok(ReadOutcome::Full);
-            }
-            let room = spare.len().min(MAX_READ);
-            let spare = &mut spare[..room];
-            match reader.read(spare) {
-                Ok(0) => return Ok(ReadOutcome::Eof),
-                Ok(n) => {
-                    // A reader claiming more than it was given is buggy; never trust it.
-                    let n = n.min(room);
-                    self.commit(n);
-                    return Ok(ReadOutcome::Data(n));
-                }
+            match self.read_with(|spare| reader.read(spare)) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// One read of at most 64 KiB into spare capacity, through `read`: any
+    /// reader's read function (an `embedded_io::Read`, a poll turned into a
+    /// result, a ring buffer), called at most once with a non-empty slice
+    /// (T1). It returns how many bytes it wrote to the front of the slice,
+    /// `Ok(0)` at the end of the stream, or an error, which is returned with
+    /// the buffered bytes untouched. A count larger than the slice is
+    /// clamped. Nothing is retried here.
+    ///
+    /// ```
+    /// use sockframe::buffer::{ReadOutcome, RecvBuf};
+    ///
+    /// let mut source: &[u8] = b"\x00\x00\x00\x02hi";
+    /// let mut buf = RecvBuf::new(64, 64);
+    /// let read = |room: &mut [u8], source: &mut &[u8]| -> Result<usize, ()> {
+    ///     let n = room.len().min(source.len()).min(3); // a short read
+    ///     room[..n].copy_from_slice(&source[..n]);
+    ///     *source = &source[n..];
+    ///     Ok(n)
+    /// };
+    /// assert_eq!(buf.read_with(|room| read(room, &mut source)), Ok(ReadOutcome::Data(3)));
+    /// assert_eq!(buf.read_with(|room| read(room, &mut source)), Ok(ReadOutcome::Data(3)));
+    /// assert_eq!(buf.read_with(|room| read(room, &mut source)), Ok(ReadOutcome::Eof));
+    /// assert_eq!(buf.data(), b"\x00\x00\x00\x02hi");
+    /// ```
+    ///
+    /// # Errors
+    /// Whatever `read` returns.
+    #[inline]
+    pub fn read_with<E>(
+        &mut self,
+        read: impl FnOnce(&mut [u8]) -> Result<usize, E>,
+    ) -> Result<ReadOutcome, E> {
+        let spare = self.spare();
+        if spare.is_empty() {
+            return Ok(ReadOutcome::Full);
+        }
+        let room = spare.len().min(MAX_READ);
+        let spare = &mut spare[..room];
+        match read(spare)? {
+            0 => Ok(ReadOutcome::Eof),
+            n => {
+                // A reader claiming more than it was given is buggy; never trust it.
+                let n = n.min(room);
+                self.commit(n);
+                Ok(ReadOutcome::Data(n))
             }
         }
     }
@@ -753,6 +813,30 @@ impl<D: ?Sized> Drop for RecvFrames<'_, D> {
     }
 }
 
+/// Why [`SendQueue::push`] did not queue a frame; the queue is unchanged.
+///
+/// ```
+/// use sockframe::buffer::PushError;
+///
+/// assert_eq!(PushError::Full { queued: 10, cap: 8 }.to_string(), "send queue full: 10 bytes queued, cap 8");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PushError {
+    /// The framing cannot carry the payload.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// The frame would take a non-empty queue over its cap: write the queue
+    /// out, then push the frame again.
+    #[error("send queue full: {queued} bytes queued, cap {cap}")]
+    Full {
+        /// Bytes queued now.
+        queued: usize,
+        /// The configured cap.
+        cap: usize,
+    },
+}
+
 /// Send queue: encoded bytes waiting for the socket.
 ///
 /// Written bytes are dropped from the front with [`advance`](Self::advance),
@@ -821,24 +905,52 @@ impl SendQueue {
     /// # Errors
     /// [`TransportError::Encode`] if the framing cannot carry the payload,
     /// [`TransportError::Full`] if it does not fit; the queue is unchanged.
+    #[cfg(feature = "std")]
     #[inline(always)]
     pub fn encode<E: Encoder + ?Sized>(
         &mut self,
         encoder: &mut E,
         payload: &[u8],
     ) -> Result<(), TransportError> {
+        self.push(encoder, payload).map_err(|e| match e {
+            PushError::Encode(e) => TransportError::Encode(e),
+            PushError::Full { queued, cap } => TransportError::Full { queued, cap },
+        })
+    }
+
+    /// [`encode`](Self::encode) without `std`: the same rule (a frame that
+    /// would take a non-empty queue over its cap is not queued), with its own
+    /// error type.
+    ///
+    /// ```
+    /// use sockframe::buffer::{PushError, SendQueue};
+    /// use sockframe::LengthCodec;
+    ///
+    /// let mut codec = LengthCodec::new();
+    /// let mut q = SendQueue::new(16);
+    /// q.push(&mut codec, b"hello")?;
+    /// assert_eq!(q.push(&mut codec, b"world"), Err(PushError::Full { queued: 9, cap: 16 }));
+    /// assert_eq!(q.pending(), b"\x00\x00\x00\x05hello"); // unchanged
+    /// # Ok::<(), PushError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`PushError::Encode`] if the framing cannot carry the payload,
+    /// [`PushError::Full`] if it does not fit; the queue is unchanged.
+    #[inline(always)]
+    pub fn push<E: Encoder + ?Sized>(&mut self, encoder: &mut E, payload: &[u8]) -> Result<(), PushError> {
         let before = self.buf.len();
         match encoder.encode(payload, &mut self.buf) {
             Ok(()) if self.buf.len() <= self.cap || before == 0 => Ok(()),
             Ok(()) => Err(self.over_cap(before)),
-            Err(e) => Err(TransportError::Encode(e)),
+            Err(e) => Err(PushError::Encode(e)),
         }
     }
 
     #[cold]
-    fn over_cap(&mut self, before: usize) -> TransportError {
+    fn over_cap(&mut self, before: usize) -> PushError {
         self.buf.truncate(before);
-        TransportError::Full { queued: before, cap: self.cap }
+        PushError::Full { queued: before, cap: self.cap }
     }
 
     /// The bytes not yet written.
@@ -902,8 +1014,13 @@ impl SendQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::borrow::ToOwned;
+    use alloc::string::ToString;
+    use alloc::vec::Vec;
+    use alloc::{format, vec};
 
     #[test]
+    #[cfg(feature = "std")]
     fn recv_buf_grows_to_the_cap_and_then_reports_full() {
         let mut b = RecvBuf::new(4, 10);
         assert_eq!(b.spare().len(), 10); // MIN_READ clamps to the cap; grows to it
@@ -934,6 +1051,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "std")]
     fn recv_buf_shrinks_after_a_large_frame() {
         // BAD_INPUTS T7
         let mut b = RecvBuf::new(16, 1 << 20);
@@ -958,6 +1076,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "std")]
     fn recv_buf_reads_at_most_max_read_even_with_more_room() {
         struct Recorder(Vec<usize>);
         impl Read for Recorder {
@@ -978,6 +1097,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "std")]
     fn recv_buf_keeps_reads_large_for_a_stream_of_large_frames() {
         // 64 KiB + 4 frames arriving in uneven pieces: every read after the
         // first few asks for a full 64 KiB (no trickle of small reads near
@@ -1299,6 +1419,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "std")]
     fn send_queue_encodes_under_its_cap() {
         use crate::{EncodeError, LengthCodec};
         let mut codec = LengthCodec::builder().max_frame_length(8).build().unwrap();
@@ -1321,6 +1442,36 @@ mod tests {
             Err(TransportError::Encode(EncodeError::PayloadTooLarge { len: 9, max: 8 }))
         ));
         assert_eq!(q.len(), 12);
+    }
+
+    #[test]
+    fn push_encodes_under_its_cap_without_std() {
+        use crate::{EncodeError, LengthCodec};
+        let mut codec = LengthCodec::builder().max_frame_length(8).build().unwrap();
+        let mut q = SendQueue::new(10);
+        q.push(&mut codec, b"12345678").unwrap(); // an empty queue takes a frame over the cap
+        assert_eq!(q.push(&mut codec, b""), Err(PushError::Full { queued: 12, cap: 10 }));
+        q.advance(12);
+        assert_eq!(
+            q.push(&mut codec, b"123456789"),
+            Err(PushError::Encode(EncodeError::PayloadTooLarge { len: 9, max: 8 }))
+        );
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn read_with_clamps_a_lying_reader_and_reports_eof_and_full() {
+        let mut b = RecvBuf::new(8, 8);
+        assert_eq!(b.read_with(|room| Ok::<_, ()>(room.len() + 5)), Ok(ReadOutcome::Data(8)));
+        assert_eq!(b.len(), 8);
+        assert_eq!(
+            b.read_with(|_| -> Result<usize, ()> { panic!("no read at the cap") }),
+            Ok(ReadOutcome::Full)
+        );
+        b.consume(8);
+        assert_eq!(b.read_with(|_| Err::<usize, _>("gone")), Err("gone"));
+        assert!(b.is_empty(), "an error appends nothing");
+        assert_eq!(b.read_with(|_| Ok::<_, ()>(0)), Ok(ReadOutcome::Eof));
     }
 
     #[test]

@@ -71,6 +71,15 @@ pub enum DecodeError {
         /// What was wrong.
         reason: &'static str,
     },
+    /// A frame's checksum (a CRC trailer, an HDLC FCS) does not match its
+    /// contents: the bytes were corrupted on the way.
+    #[error("checksum mismatch: computed {expected:#x}, frame carries {received:#x}")]
+    ChecksumMismatch {
+        /// The checksum computed over the received contents.
+        expected: u32,
+        /// The checksum the frame carries.
+        received: u32,
+    },
     /// A frame was not valid UTF-8 where text was required.
     #[error("frame is not valid UTF-8 (valid up to byte {valid_up_to})")]
     InvalidUtf8 {
@@ -106,6 +115,10 @@ pub enum EncodeError {
         /// Offset of the first delimiter in the payload.
         offset: usize,
     },
+    /// The framing cannot carry an empty payload: SLIP, KISS and HDLC-style
+    /// decoders drop empty frames as idle fill between delimiters.
+    #[error("this framing cannot carry an empty payload")]
+    EmptyPayload,
     /// The framing carries payloads of exactly one length (fixed-size records).
     #[error("payload of {len} bytes, but records are {expected} bytes")]
     WrongLength {

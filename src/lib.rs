@@ -87,6 +87,14 @@
 //! [`net`] the socket helpers. See the [`transport`] module for the caller's
 //! loops.
 //!
+//! Two more drivers share the same receive buffer, send queue and codec
+//! contract, each behind a feature:
+//!
+//! | feature | driver | over |
+//! |---|---|---|
+//! | `embedded-io` | `embedded::FramedIo` (blocking, `no_std` + `alloc`) | `embedded_io::{Read, Write}`: a UART, a USB CDC port |
+//! | `futures-io` | `futures_io::AsyncFramed` (async, implies `std`) | `futures_io::{AsyncRead, AsyncWrite}`: smol, async-std, tokio through `tokio_util::compat` |
+//!
 //! # Limits
 //! Every limit has a finite default: a length prefix accepts frames up to
 //! 8 MiB unless configured otherwise, and a declared length is checked before
@@ -102,6 +110,15 @@
 //! | [`NetstringCodec`] | `len:payload,` | `netstring` |
 //! | [`CobsCodec`] | COBS, `0x00` ends each frame | `cobs` |
 //! | [`RawCodec`], [`FixedCodec`] | unframed chunks, fixed-size records | `raw`, `fixed:N` |
+//! | [`SlipCodec`], [`KissCodec`] | SLIP (RFC 1055), KISS TNC frames | `slip`, `kiss` |
+//! | [`HdlcCodec`] | HDLC-style async framing with FCS-16/32 (RFC 1662) | `hdlc`, `hdlc:fcs32` |
+//! | [`SyncCodec`] | sync word, length, header check, CRC; resynchronises | `sync`, `sync:a55a` |
+//! | [`ChecksumCodec`] | a CRC trailer on any of the above | `len,crc=crc32c`, `cobs,crc=crc16-xmodem` |
+//!
+//! For links that corrupt bytes (serial lines, radio modems and the TCP
+//! gateways in front of them), every framing with a check or a delimiter
+//! can skip a bad frame and go on with the next instead of failing
+//! (`,discard`; see [`SkipReason`]).
 //!
 //! [`Codec`] picks one at run time from a spec string such as
 //! `len:u16le,max=1024`. With the `tokio` feature every codec also implements
@@ -113,10 +130,15 @@
 
 extern crate alloc;
 
-#[cfg(feature = "std")]
 pub mod buffer;
 pub mod codec;
+#[cfg(feature = "embedded-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embedded-io")))]
+pub mod embedded;
 pub mod error;
+#[cfg(feature = "futures-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "futures-io")))]
+pub mod futures_io;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod limits;
@@ -128,14 +150,22 @@ pub mod tokio_codec;
 #[cfg(feature = "std")]
 pub mod transport;
 
+#[cfg(feature = "futures-io")]
+pub use crate::futures_io::AsyncFramed;
 pub use codec::any::Codec;
+pub use codec::checksum::{Checksum, ChecksumCodec, CrcAlgorithm};
 pub use codec::cobs::{CobsBuilder, CobsCodec};
 pub use codec::delimited::{DelimitedBuilder, DelimitedCodec, Overlong};
+pub use codec::hdlc::{HdlcBuilder, HdlcCodec};
 pub use codec::length::{Endian, LengthBuilder, LengthCodec};
 pub use codec::netstring::{NetstringBuilder, NetstringCodec};
 pub use codec::raw::{FixedCodec, RawCodec};
+pub use codec::slip::{KissCodec, SlipBuilder, SlipCodec};
+pub use codec::sync::{SyncBuilder, SyncCodec};
 pub use codec::varint::{VarintBuilder, VarintCodec};
 pub use codec::{Decoder, Encoder, Envelope, Frame, Frames, SkipReason, SkipStats, TextFrames};
+#[cfg(feature = "embedded-io")]
+pub use embedded::{FramedIo, FramedIoConfig, FramedIoError};
 pub use error::{ConfigError, DecodeError, EncodeError};
 #[cfg(feature = "std")]
 pub use error::{TimeoutKind, TransportError};

@@ -252,7 +252,7 @@ impl FramedConfig {
     }
 
     /// The receive buffer for `codec`.
-    fn recv_buf<D: Decoder>(&self, codec: &D) -> RecvBuf {
+    pub(crate) fn recv_buf<D: Decoder>(&self, codec: &D) -> RecvBuf {
         let cap =
             self.recv_cap.unwrap_or_else(|| codec.max_wire_len().saturating_add(crate::limits::READ_CHUNK));
         RecvBuf::new(self.recv_initial, cap)
@@ -284,7 +284,7 @@ impl<T> Recv<T> {
     }
 }
 
-fn is_reset(kind: io::ErrorKind) -> bool {
+pub(crate) fn is_reset(kind: io::ErrorKind) -> bool {
     matches!(
         kind,
         io::ErrorKind::ConnectionReset

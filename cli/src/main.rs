@@ -9,13 +9,14 @@ mod bench;
 mod demo;
 mod io_format;
 mod server;
+mod skiplog;
 
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use sockframe::{Codec, Encoder, Framed, FramedConfig, FramedRead, SkipStats, TransportError};
+use sockframe::{Codec, Encoder, Framed, FramedConfig, FramedRead, TransportError};
 
 use crate::addr::Addr;
 use crate::io_format::{Format, InputFormat};
@@ -303,23 +304,14 @@ fn decode(args: DecodeArgs) -> Result<(), CliError> {
     // Reading a pipe or file has no deadlines.
     let forever = Duration::from_secs(u64::MAX / 4);
     let config = FramedConfig::new().frame_deadline(forever).idle_timeout(forever);
-    let mut frames = FramedRead::with_config(io::stdin().lock(), codec, config)
+    let mut frames = FramedRead::with_config(io::stdin().lock(), skiplog::SkipLog::new(codec), config)
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let mut count = 0u64;
-    let mut reported = SkipStats::default();
     loop {
         let got = frames.recv_with(|payload| io_format::print_frame(&mut out, args.format, payload, None));
-        let skipped = frames.skipped();
-        if skipped.regions > reported.regions {
-            let regions = skipped.regions - reported.regions;
-            let bytes = skipped.bytes - reported.bytes;
-            let what = if regions == 1 {
-                "an overlong frame".to_string()
-            } else {
-                format!("{regions} overlong frames")
-            };
-            eprintln!("sockframe: skipped {what} ({bytes} bytes) after frame {count}");
-            reported = skipped;
+        // A frame (or the end) follows every region noted here: each is whole.
+        for region in frames.codec_mut().take() {
+            eprintln!("sockframe: skipped {} after frame {count}", region.describe());
         }
         match got {
             Ok(Some(printed)) => {

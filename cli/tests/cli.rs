@@ -219,6 +219,56 @@ fn encode_then_decode_round_trips_for_every_codec() {
     }
     let enc = sockframe(&["encode", "--input", "hex"], b"00ff\n");
     assert_eq!(enc.stdout, b"\x00\x00\x00\x02\x00\xff");
+    // The framings for corrupting links (SLIP and KISS carry no empty
+    // payload: KISS's first byte is its command byte).
+    // Payloads in hex, with every byte these framings treat specially.
+    let input = b"48656c6c6f\nc0dbdcdd7e7d5e5deb90\n6c617374\n";
+    for codec in [
+        "slip",
+        "kiss",
+        "hdlc",
+        "hdlc:fcs32",
+        "sync",
+        "sync:a5,discard",
+        "len,crc=crc32c",
+        "cobs,crc=crc16-xmodem",
+    ] {
+        let enc = sockframe(&["encode", "--input", "hex", "--codec", codec], input);
+        assert!(enc.status.success(), "{codec}: {}", text(&enc.stderr));
+        let dec = sockframe(&["decode", "--format", "hex", "--codec", codec], &enc.stdout);
+        assert!(dec.status.success(), "{codec}: {}", text(&dec.stderr));
+        assert_eq!(dec.stdout, input, "{codec}");
+    }
+}
+
+#[test]
+fn decode_a_corrupted_capture_in_skip_mode_prints_every_good_frame() {
+    // Issue 13: `,discard` on a link that corrupts bytes prints every good
+    // frame, one stderr line per skipped region, and exits 0.
+    let input = b"one\ntwo\nthree\nfour\nfive\n";
+    for codec in ["hdlc", "slip,crc=crc32", "sync", "kiss,crc=crc16-x25"] {
+        let enc = sockframe(&["encode", "--codec", codec], input);
+        assert!(enc.status.success());
+        let mut wire = enc.stdout.clone();
+        // Corrupt "two" (a bit flip inside it) and "four" (a byte dropped).
+        let find = |w: &[u8], p: &[u8]| w.windows(p.len()).position(|x| x == p).unwrap();
+        let two = find(&wire, b"two");
+        wire[two + 1] ^= 0x20;
+        let four = find(&wire, b"four");
+        wire.remove(four + 2);
+        let out = sockframe(&["decode", "--codec", &format!("{codec},discard")], &wire);
+        assert_eq!(out.status.code(), Some(0), "{codec}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "one\nthree\nfive\n", "{codec}");
+        let err = text(&out.stderr);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{codec}: one line per region: {err}");
+        assert!(lines[0].contains("corrupt frame") && lines[0].contains("after frame 1"), "{codec}: {err}");
+        assert!(lines[1].contains("after frame 2"), "{codec}: {err}");
+        // Strict mode stops at the first corrupt frame with status 1.
+        let out = sockframe(&["decode", "--codec", codec], &wire);
+        assert_eq!(out.status.code(), Some(1), "{codec}");
+        assert_eq!(text(&out.stdout), "one\n", "{codec}");
+    }
 }
 
 /// Hostile input to decode: exit 1, the error names the problem, and every

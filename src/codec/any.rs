@@ -6,8 +6,12 @@
 //! ```text
 //! spec    = name [ ":" arg ] *( "," option )
 //! name    = "len" | "varint" | "lines" | "delim" | "netstring" | "cobs" | "raw" | "fixed"
-//! option  = "max=" BYTES          ; max frame length, decimal
-//!         | "discard"             ; lines / delim: skip overlong lines (Overlong::Discard)
+//!         | "slip" | "kiss" | "hdlc" | "sync"
+//! option  = "max=" BYTES          ; max frame length (payload), decimal
+//!         | "crc=" ALG [":be" | ":le"]  ; a CRC trailer on every frame (ChecksumCodec)
+//!         | "discard"             ; skip bad frames instead of failing (lines, delim,
+//!                                 ; cobs, slip, kiss, hdlc, sync, and with crc=)
+//! ALG     = "crc16-ccitt-false" | "crc16-x25" | "crc16-xmodem" | "crc32" | "crc32c"
 //! ```
 //!
 //! # Adding a framing
@@ -29,6 +33,11 @@
 //! | `cobs` | [`CobsCodec`](crate::CobsCodec) |
 //! | `raw` | [`RawCodec`](crate::RawCodec) |
 //! | `fixed:N` | [`FixedCodec`](crate::FixedCodec) of `N`-byte records (no `max`) |
+//! | `slip` | [`SlipCodec`](crate::SlipCodec) (RFC 1055) |
+//! | `kiss` | [`KissCodec`](crate::KissCodec) (KISS TNC frames, command byte first) |
+//! | `hdlc` = `hdlc:fcs16`, `hdlc:fcs32` | [`HdlcCodec`](crate::HdlcCodec) (RFC 1662 async framing) |
+//! | `sync`, `sync:HEX` (`sync:a55a`) | [`SyncCodec`](crate::SyncCodec), sync word of 1 to 8 bytes |
+//! | `NAME,crc=ALG` (`len,crc=crc32c`, `cobs,crc=crc16-xmodem:le`) | [`ChecksumCodec`](crate::ChecksumCodec) over that framing; not for `lines`, `delim`, `raw`, `fixed` |
 //!
 //! `Display` prints the canonical spec (`len` prints as `len:u32be`; `max`
 //! only when it differs from the codec's default), and parsing it gives the
@@ -148,6 +157,11 @@ macro_rules! for_each_codec {
             (Cobs, $crate::codec::cobs::CobsCodec),
             (Raw, $crate::codec::raw::RawCodec),
             (Fixed, $crate::codec::raw::FixedCodec),
+            (Slip, $crate::codec::slip::SlipCodec),
+            (Kiss, $crate::codec::slip::KissCodec),
+            (Hdlc, $crate::codec::hdlc::HdlcCodec),
+            (Sync, $crate::codec::sync::SyncCodec),
+            (Checked, $crate::codec::checksum::CheckedCodec),
         }
     };
 }
@@ -216,8 +230,10 @@ for_each_codec!(define_codec);
 
 /// The valid spec forms, as listed in errors.
 pub const VALID_FORMS: &str = "len (= len:u32be), len:u8, len:u16be, len:u16le, len:u24be, ..., len:u64le, \
-varint, lines, delim:HEX (1 to 32 bytes, e.g. delim:00, delim:0d0a), netstring, cobs, raw, fixed:N; \
-optionally followed by ,max=BYTES (and ,discard for lines/delim)";
+varint, lines, delim:HEX (1 to 32 bytes, e.g. delim:00, delim:0d0a), netstring, cobs, raw, fixed:N, \
+slip, kiss, hdlc (= hdlc:fcs16), hdlc:fcs32, sync, sync:HEX (1 to 8 bytes); \
+optionally followed by ,max=BYTES, ,crc=ALG[:be|:le] (crc16-ccitt-false, crc16-x25, crc16-xmodem, crc32, crc32c) \
+and ,discard (lines, delim, slip, kiss, hdlc, sync, and any framing with crc=)";
 
 impl Default for Codec {
     /// `len:u32be`.
@@ -255,6 +271,21 @@ impl Codec {
     /// Whether this framing skips bad input (`,discard`) instead of failing.
     pub fn discards(&self) -> bool {
         delegate!(self, c => Spec::discards(c))
+    }
+
+    /// The maximum a spec without `max=` gets ([`Spec::default_max`]).
+    pub(crate) fn default_max(&self) -> Option<usize> {
+        delegate!(self, c => Spec::default_max(c))
+    }
+
+    /// The same framing in discard mode ([`Spec::with_discard`]).
+    pub(crate) fn with_discard(&self) -> Result<Self, String> {
+        delegate!(self, c => Spec::with_discard(c).map(Codec::from))
+    }
+
+    /// The spec before its `max=` and `discard` options ([`Spec::fmt_spec`]).
+    pub(crate) fn fmt_head(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        delegate!(self, c => Spec::fmt_spec(c, f))
     }
 
     /// Whether decoded frames are the encoder's payloads
@@ -313,8 +344,14 @@ fn parse_spec(spec: &str) -> Result<Codec, ConfigError> {
     };
     let mut max = None;
     let mut discard = false;
+    let mut crc = None;
     for opt in parts {
-        if let Some(m) = opt.strip_prefix("max=") {
+        if let Some(c) = opt.strip_prefix("crc=") {
+            if crc.is_some() {
+                return Err(spec_error(spec, "crc= given twice"));
+            }
+            crc = Some(c.parse::<crate::codec::checksum::Checksum>().map_err(|e| spec_error(spec, e))?);
+        } else if let Some(m) = opt.strip_prefix("max=") {
             if m.is_empty() || !m.bytes().all(|b| b.is_ascii_digit()) || max.is_some() {
                 return Err(spec_error(spec, "max= takes one decimal number of bytes"));
             }
@@ -329,10 +366,12 @@ fn parse_spec(spec: &str) -> Result<Codec, ConfigError> {
     let codec = from_name(name, arg)
         .ok_or_else(|| spec_error(spec, alloc::format!("unknown framing {name:?}")))?
         .map_err(with_name)?;
+    let codec = match crc {
+        Some(c) => Codec::Checked(crate::codec::checksum::CheckedCodec::with_spec_codec(codec, c)?),
+        None => codec,
+    };
     let codec = match max {
-        Some(_) if delegate!(&codec, c => Spec::default_max(c)).is_none() => {
-            return Err(with_name("takes no max".to_string()))
-        }
+        Some(_) if codec.default_max().is_none() => return Err(with_name("takes no max".to_string())),
         Some(m) => codec.with_max_frame_length(m)?,
         None => codec,
     };

@@ -26,11 +26,14 @@
 //! (a lone `0x00`; the empty payload is `01 00`), are
 //! [`DecodeError::InvalidFraming`]. If `max_encoded_len(max) - 1` bytes have
 //! arrived without a delimiter, the decoder reports
-//! [`DecodeError::DelimiterNotFound`].
+//! [`DecodeError::DelimiterNotFound`]. In discard mode
+//! ([`CobsBuilder::discard`], spec `cobs,discard`) an invalid frame is
+//! skipped up to its `0x00` instead ([`SkipReason::Corrupt`]), an overlong
+//! one as it streams in ([`SkipReason::Overlong`]), and decoding goes on.
 
 use bytes::{BufMut, BytesMut};
 
-use crate::codec::{Decoder, Encoder, Envelope, Frame};
+use crate::codec::{Decoder, Encoder, Envelope, Frame, SkipReason};
 use crate::error::{ConfigError, DecodeError, EncodeError};
 use crate::limits::NO_LIMIT as MAX_LIMIT;
 
@@ -62,11 +65,12 @@ pub const fn max_encoded_len(len: usize) -> usize {
 #[must_use]
 pub struct CobsBuilder {
     max: usize,
+    discard: bool,
 }
 
 impl Default for CobsBuilder {
     fn default() -> Self {
-        CobsBuilder { max: DEFAULT_MAX_FRAME_LENGTH }
+        CobsBuilder { max: DEFAULT_MAX_FRAME_LENGTH, discard: false }
     }
 }
 
@@ -74,6 +78,13 @@ impl CobsBuilder {
     /// Largest payload (decoded) accepted and encoded, inclusive. Default 8 MiB.
     pub fn max_frame_length(mut self, max: usize) -> Self {
         self.max = max;
+        self
+    }
+
+    /// Skip invalid and overlong frames (up to their `0x00`) instead of
+    /// failing the stream (spec `cobs,discard`). Default `false`.
+    pub fn discard(mut self, discard: bool) -> Self {
+        self.discard = discard;
         self
     }
 
@@ -86,7 +97,7 @@ impl CobsBuilder {
         if self.max > MAX_LIMIT / 2 {
             return Err(ConfigError::Invalid { reason: "max_frame_length above isize::MAX / 2" });
         }
-        Ok(CobsCodec { max: self.max, next_index: 0, failed: None })
+        Ok(CobsCodec { max: self.max, discard: self.discard, next_index: 0, discarding: false, failed: None })
     }
 }
 
@@ -105,6 +116,9 @@ impl CobsBuilder {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CobsCodec {
     max: usize,
+    discard: bool,
+    // Discard mode: inside an overlong frame, dropping bytes up to its 0x00.
+    discarding: bool,
     // No 0x00 in buf[..next_index]; reset when a frame is returned.
     next_index: usize,
     // A bad frame was partly rewritten in place: the error repeats (errors
@@ -141,6 +155,33 @@ impl CobsCodec {
     fn fail(&mut self, e: DecodeError) -> DecodeError {
         self.failed = Some(e);
         e
+    }
+
+    /// A bad frame of `consumed` bytes: skipped in discard mode, else the
+    /// stream fails.
+    #[cold]
+    fn bad_frame(
+        &mut self,
+        consumed: usize,
+        e: DecodeError,
+        reason: SkipReason,
+    ) -> Result<Option<Frame>, DecodeError> {
+        if self.discard {
+            return Ok(Some(Frame::skipped(consumed, reason, true)));
+        }
+        Err(self.fail(e))
+    }
+
+    /// Drops an overlong frame as it streams in, up to and including its 0x00.
+    fn discard_overlong(&mut self, buf: &[u8], first: bool) -> Option<Frame> {
+        match buf.iter().position(|&b| b == 0) {
+            Some(z) => {
+                self.discarding = false;
+                Some(Frame::skipped(z + 1, SkipReason::Overlong, first))
+            }
+            None if buf.is_empty() => None,
+            None => Some(Frame::skipped(buf.len(), SkipReason::Overlong, first)),
+        }
     }
 }
 
@@ -189,6 +230,9 @@ impl Decoder for CobsCodec {
         if let Some(e) = self.failed {
             return Err(e);
         }
+        if self.discarding {
+            return Ok(self.discard_overlong(buf, false));
+        }
         // The longest body (frame without delimiter) a max payload needs.
         let body_max = max_encoded_len(self.max) - 1;
         let window = buf.len().min(body_max.saturating_add(1));
@@ -196,6 +240,11 @@ impl Decoder for CobsCodec {
         let Some(p) = hay.iter().position(|&b| b == 0) else {
             // BAD_INPUTS C3 (as D1): no delimiter within the longest frame.
             if window > body_max {
+                if self.discard {
+                    self.next_index = 0;
+                    self.discarding = true;
+                    return Ok(self.discard_overlong(buf, true));
+                }
                 return Err(DecodeError::DelimiterNotFound { max: self.max });
             }
             self.next_index = window;
@@ -203,9 +252,13 @@ impl Decoder for CobsCodec {
         };
         let len = self.next_index + p;
         self.next_index = 0;
-        let n = decode_in_place(buf, len).map_err(|e| self.fail(e))?;
+        let n = match decode_in_place(buf, len) {
+            Ok(n) => n,
+            Err(e) => return self.bad_frame(len + 1, e, SkipReason::Corrupt),
+        };
         if n > self.max {
-            return Err(self.fail(DecodeError::FrameTooLarge { declared: n as u64, max: self.max }));
+            let e = DecodeError::FrameTooLarge { declared: n as u64, max: self.max };
+            return self.bad_frame(len + 1, e, SkipReason::Overlong);
         }
         Ok(Some(Frame::new(len + 1, 0, n)))
     }
@@ -256,7 +309,7 @@ impl Encoder for CobsCodec {
 
 impl crate::codec::any::Spec for CobsCodec {
     const NAMES: &'static [&'static str] = &["cobs"];
-    const EXAMPLES: &'static [&'static str] = &["cobs", "cobs,max=600"];
+    const EXAMPLES: &'static [&'static str] = &["cobs", "cobs,max=600", "cobs,max=300,discard"];
 
     fn from_spec(_name: &str, arg: Option<&str>) -> Result<Self, alloc::string::String> {
         crate::codec::any::no_arg(arg, CobsCodec::new())
@@ -267,7 +320,19 @@ impl crate::codec::any::Spec for CobsCodec {
     }
 
     fn with_max_frame_length(&self, max: usize) -> Result<Self, ConfigError> {
-        CobsCodec::builder().max_frame_length(max).build()
+        CobsCodec::builder().max_frame_length(max).discard(self.discard).build()
+    }
+
+    fn discards(&self) -> bool {
+        self.discard
+    }
+
+    fn with_discard(&self) -> Result<Self, alloc::string::String> {
+        CobsCodec::builder()
+            .max_frame_length(self.max)
+            .discard(true)
+            .build()
+            .map_err(|e| alloc::string::ToString::to_string(&e))
     }
 }
 

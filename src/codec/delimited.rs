@@ -353,27 +353,7 @@ impl DelimitedCodec {
     }
 }
 
-/// The first `needle` in `hay`, eight bytes at a time (safe SWAR).
-#[inline]
-fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let pattern = LO * u64::from(needle);
-    let mut chunks = hay.chunks_exact(8);
-    let mut base = 0;
-    for chunk in &mut chunks {
-        let Ok(word) = <[u8; 8]>::try_from(chunk) else { break };
-        let x = u64::from_le_bytes(word) ^ pattern;
-        // High bit set in each byte of x that is zero; a borrow can also flag
-        // bytes above a zero byte, never below, so the lowest flag is exact.
-        let zeros = x.wrapping_sub(LO) & !x & HI;
-        if zeros != 0 {
-            return Some(base + (zeros.trailing_zeros() / 8) as usize);
-        }
-        base += 8;
-    }
-    chunks.remainder().iter().position(|&b| b == needle).map(|p| base + p)
-}
+use crate::codec::scan::find_byte;
 
 impl Decoder for DelimitedCodec {
     #[inline]
@@ -532,7 +512,7 @@ impl DelimitedCodec {
     }
 }
 
-fn parse_hex(hex: &str) -> Option<([u8; MAX_DELIMITER_LEN], usize)> {
+pub(crate) fn parse_hex(hex: &str) -> Option<([u8; MAX_DELIMITER_LEN], usize)> {
     let bytes = hex.as_bytes();
     if bytes.is_empty() || bytes.len() % 2 != 0 || bytes.len() / 2 > MAX_DELIMITER_LEN {
         return None;

@@ -38,11 +38,17 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use crate::error::{DecodeError, EncodeError};
 
 pub mod any;
+pub mod checksum;
 pub mod cobs;
 pub mod delimited;
+pub(crate) mod escaped;
+pub mod hdlc;
 pub mod length;
 pub mod netstring;
 pub mod raw;
+mod scan;
+pub mod slip;
+pub mod sync;
 pub mod varint;
 
 /// Where a decoded frame lies in the buffer passed to [`Decoder::decode`].
@@ -85,19 +91,28 @@ const REASON_MASK: usize = 0xff;
 pub enum SkipReason {
     /// A frame longer than the maximum (an overlong line in discard mode).
     Overlong,
+    /// A corrupt frame in discard mode: a checksum mismatch, an invalid
+    /// escape, a frame shorter than its checksum, bytes before a sync word.
+    Corrupt,
+    /// Empty frames between delimiters (SLIP, KISS, HDLC idle fill). Never
+    /// the start of a region: fill is not an error.
+    Empty,
 }
 
 impl SkipReason {
-    // (A mutant returning 1 is equivalent while `Overlong` is the only reason.)
     const fn code(self) -> usize {
         match self {
             SkipReason::Overlong => 1,
+            SkipReason::Corrupt => 2,
+            SkipReason::Empty => 3,
         }
     }
 
     const fn from_code(code: usize) -> Option<Self> {
         match code {
             1 => Some(SkipReason::Overlong),
+            2 => Some(SkipReason::Corrupt),
+            3 => Some(SkipReason::Empty),
             _ => None,
         }
     }
@@ -107,6 +122,8 @@ impl core::fmt::Display for SkipReason {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
             SkipReason::Overlong => "frame over the maximum length",
+            SkipReason::Corrupt => "corrupt frame",
+            SkipReason::Empty => "empty frames (idle fill)",
         })
     }
 }
@@ -645,6 +662,29 @@ pub(crate) fn encode_enveloped(
 }
 
 impl<E: Encoder + ?Sized> Encoder for &mut E {
+    fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
+        (**self).encode(payload, dst)
+    }
+    fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
+        (**self).envelope(payload)
+    }
+}
+
+impl<C: Decoder + ?Sized> Decoder for alloc::boxed::Box<C> {
+    #[inline]
+    fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        (**self).decode(buf)
+    }
+    fn decode_eof(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        (**self).decode_eof(buf)
+    }
+    fn max_wire_len(&self) -> usize {
+        (**self).max_wire_len()
+    }
+}
+
+impl<C: Encoder + ?Sized> Encoder for alloc::boxed::Box<C> {
+    #[inline]
     fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
         (**self).encode(payload, dst)
     }

@@ -19,6 +19,8 @@ pub use transport::*;
 mod differential;
 #[cfg(feature = "tokio")]
 pub use differential::*;
+mod resync;
+pub use resync::*;
 
 use bytes::BytesMut;
 
@@ -227,6 +229,11 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("netstring_split", netstring_split),
     ("cobs_roundtrip", cobs_roundtrip),
     ("any_codec", any_codec),
+    ("slip_resync", slip_resync),
+    ("kiss_resync", kiss_resync),
+    ("hdlc_resync", hdlc_resync),
+    ("sync_resync", sync_resync),
+    ("checksum_resync", checksum_resync),
     #[cfg(feature = "std")]
     ("transport_script", transport_script),
     #[cfg(feature = "tokio")]

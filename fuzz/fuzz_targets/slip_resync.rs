@@ -1,0 +1,5 @@
+#![no_main]
+//! Harness body: `sockframe::fuzzing::slip_resync` (replayed by `cargo test`).
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| sockframe::fuzzing::slip_resync(data));
