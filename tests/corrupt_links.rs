@@ -642,3 +642,31 @@ fn decoding_a_corrupt_stream_in_discard_mode_through_frames() {
     assert_eq!(got, [b"b".to_vec(), b"c".to_vec()]);
     assert_eq!(frames.skipped().regions, 1);
 }
+
+#[test]
+fn c4_cobs_discard_skips_bad_frames() {
+    // BAD_INPUTS C4: an invalid frame (code byte past the end), one that
+    // decodes to more than max, and one whose 0x00 never comes within max.
+    let c = codec("cobs,max=8");
+    let good = enc(&mut c.clone(), b"ok");
+    let mut wire = good.clone();
+    wire.extend_from_slice(b"\x05ab\x00"); // code 5 points past the frame
+    wire.extend_from_slice(&good);
+    wire.extend(enc(&mut codec("cobs"), &[7u8; 9])); // 9 bytes > max 8
+    wire.extend_from_slice(&good);
+    wire.extend(std::iter::repeat_n(1u8, 5_000)); // no zero for 5,000 bytes
+    wire.push(0);
+    wire.extend_from_slice(&good);
+    let out = decode_all(&c, &wire);
+    assert_eq!(out.frames, [b"ok".to_vec()]);
+    assert!(matches!(out.end, Err(DecodeError::InvalidFraming { .. })), "{:?}", out.end);
+    let d = codec("cobs,max=8,discard");
+    for cuts in [vec![], vec![1], vec![3, 7]] {
+        let out = decode_chunked(&mut d.clone(), &wire, &cuts);
+        assert_eq!(out.frames, vec![b"ok".to_vec(); 4]);
+        assert_eq!(out.end, Ok(()));
+        assert_eq!(out.skipped.regions, 3);
+        let chunk = cuts.iter().copied().max().unwrap_or(wire.len());
+        assert!(out.peak_buffered <= d.max_wire_len() + chunk);
+    }
+}

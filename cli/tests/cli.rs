@@ -163,6 +163,13 @@ fn listen_and_send_every_codec_tcp_and_unix() {
         ("netstring", &["one", "", "two"]),
         ("cobs", &["one", "", "two"]),
         ("fixed:3", &["abc", "def"]),
+        // The framings for corrupting links (SLIP and KISS carry no empty payload).
+        ("slip", &["one", "two"]),
+        ("kiss,discard", &["\u{10}one", " two"]),
+        ("hdlc", &["one", "", "two"]),
+        ("hdlc:fcs32", &["one", "two"]),
+        ("sync:a55a,discard", &["one", "", "two"]),
+        ("len,crc=crc32c", &["one", "", "two"]),
         // Raw has no boundaries: one message and one reply.
         ("raw", &["Hello from client"]),
     ];

@@ -2,10 +2,11 @@
 //! a frame is its escaped bytes followed by an END byte; inside it, END and
 //! ESC are sent as ESC + a substitute.
 //!
-//! Decoding finds the END with a word-at-a-time search that resumes where it
-//! stopped (need-more leaves the buffer untouched), then unescapes the frame
-//! in place inside its own bytes, copying only around escapes: a frame with
-//! nothing escaped is scanned twice and never copied. Empty frames (two ENDs
+//! Decoding finds the END with a search (`memchr`, SIMD where the CPU has
+//! it) that resumes where it stopped (need-more leaves the buffer
+//! untouched), noting the first ESC on the way; a frame with nothing
+//! escaped is scanned once and never copied, one with escapes is unescaped
+//! in place inside its own bytes from its first ESC on. Empty frames (two ENDs
 //! in a row: idle fill, or the leading END a sender puts before each frame)
 //! are skipped as [`SkipReason::Empty`]; one leading END is kept in front of
 //! the frame it opens, so fill never costs a decode call of its own.
@@ -18,9 +19,9 @@
 
 use bytes::{BufMut, BytesMut};
 
-use crate::codec::scan::{find_byte, find_either};
 use crate::codec::{Frame, SkipReason};
 use crate::error::DecodeError;
+use memchr::{memchr, memchr2};
 
 /// How the byte after ESC maps back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +49,9 @@ pub(crate) struct Escaped {
     lead: usize,
     // No END in buf[lead..scanned]; 0 = nothing looked at yet.
     scanned: usize,
+    // Where the first ESC of the frame is, once seen: frames without one
+    // are found in one pass and never copied.
+    first_esc: Option<usize>,
     // Inside an overlong frame, dropping bytes up to its END.
     discarding: bool,
     // A failed stream: the error repeats (frames are rewritten in place).
@@ -65,6 +69,7 @@ impl Escaped {
             discard: false,
             lead: 0,
             scanned: 0,
+            first_esc: None,
             discarding: false,
             failed: None,
         }
@@ -106,10 +111,24 @@ impl Escaped {
         let limit = self.lead.saturating_add(self.body_max()).saturating_add(1);
         let window = buf.len().min(limit);
         let hay = buf.get(self.scanned..window).unwrap_or_default();
-        let Some(p) = find_byte(self.end, hay) else {
+        let found = match self.first_esc {
+            Some(_) => memchr(self.end, hay),
+            // One pass for END or ESC (memchr2: SIMD where the CPU has it);
+            // after the first ESC only END is looked for.
+            None => match memchr2(self.end, self.esc, hay) {
+                Some(p) if hay.get(p) == Some(&self.esc) => {
+                    self.first_esc = Some(self.scanned + p);
+                    let rest = hay.get(p + 1..).unwrap_or_default();
+                    memchr(self.end, rest).map(|q| p + 1 + q)
+                }
+                other => other,
+            },
+        };
+        let Some(p) = found else {
             if window >= limit {
                 // BAD_INPUTS K4: no END within the longest frame.
                 self.scanned = 0;
+                self.first_esc = None;
                 if self.discard {
                     self.discarding = true;
                     return Ok(self.discard_overlong(buf, true));
@@ -121,6 +140,7 @@ impl Escaped {
         };
         let e = self.scanned + p;
         let lead = self.lead;
+        let first_esc = self.first_esc.take();
         self.scanned = 0;
         if e == lead {
             // END END arriving in pieces: the first one is fill.
@@ -128,9 +148,14 @@ impl Escaped {
         }
         let consumed = e + 1;
         let body = buf.get_mut(lead..e).unwrap_or_default();
-        let n = match unescape_in_place(body, self.end, self.esc, self.stuffing) {
-            Ok(n) => n,
-            Err(err) => return self.corrupt(consumed, err),
+        let n = match first_esc {
+            None => body.len(),
+            Some(at) => {
+                match unescape_in_place(body, at.saturating_sub(lead), self.end, self.esc, self.stuffing) {
+                    Ok(n) => n,
+                    Err(err) => return self.corrupt(consumed, err),
+                }
+            }
         };
         let k = match finish(body.get(..n).unwrap_or_default()) {
             Ok(k) => k,
@@ -162,7 +187,7 @@ impl Escaped {
 
     /// Drops an overlong frame as it streams in, up to and including its END.
     fn discard_overlong(&mut self, buf: &[u8], first: bool) -> Option<Frame> {
-        match find_byte(self.end, buf) {
+        match memchr(self.end, buf) {
             Some(e) => {
                 self.discarding = false;
                 Some(Frame::skipped(e + 1, SkipReason::Overlong, first))
@@ -184,7 +209,7 @@ impl Escaped {
         }
         for &part in parts {
             let mut rest = part;
-            while let Some(p) = find_either(self.end, self.esc, rest) {
+            while let Some(p) = memchr2(self.end, self.esc, rest) {
                 let (run, tail) = rest.split_at(p);
                 dst.extend_from_slice(run);
                 let Some((&x, after)) = tail.split_first() else { break };
@@ -211,15 +236,22 @@ impl Escaped {
     }
 }
 
-/// Unescapes `body` in place; returns the unescaped length (the bytes are
-/// then `body[..n]`).
-fn unescape_in_place(body: &mut [u8], end: u8, esc: u8, stuffing: Stuffing) -> Result<usize, DecodeError> {
+/// Unescapes `body` in place from `first` (its first ESC) on; returns the
+/// unescaped length (the bytes are then `body[..n]`).
+fn unescape_in_place(
+    body: &mut [u8],
+    first: usize,
+    end: u8,
+    esc: u8,
+    stuffing: Stuffing,
+) -> Result<usize, DecodeError> {
     let len = body.len();
-    // Invariant: w <= r, so writes never overtake unread bytes.
-    let (mut r, mut w) = (0usize, 0usize);
+    // Invariant: w <= r, so writes never overtake unread bytes. Nothing
+    // before `first` is escaped: it is in place already.
+    let (mut r, mut w) = (first, first);
     loop {
         let hay = body.get(r..).unwrap_or_default();
-        let Some(p) = find_byte(esc, hay) else {
+        let Some(p) = memchr(esc, hay) else {
             if w != r {
                 body.copy_within(r..len, w);
             }

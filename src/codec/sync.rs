@@ -2,14 +2,15 @@
 //! corrupt, dropped and inserted bytes.
 //!
 //! ```text
-//! EB 90 | 00 05 | 8a 3c | 68 65 6c 6c 6f | 2d 0a 8b 6d
+//! EB 90 | 00 05 | 36 a9 | 68 65 6c 6c 6f | 4c bb 71 9a
 //! sync    length  header  payload          CRC-32C of the payload
 //!         (u16 BE) check                   (least significant byte first)
 //! ```
 //!
 //! * **Sync word**: 1 to 8 bytes (default `EB 90`) that start every frame.
 //! * **Length**: the payload length, big-endian, 1, 2 (default) or 4 bytes.
-//! * **Header check**: CRC-16/CCITT-FALSE of the length field, big-endian.
+//! * **Header check**: CRC-16/CCITT-FALSE of the sync word and the length
+//!   field, big-endian.
 //!   A corrupt length is caught here, before the decoder waits for or
 //!   trusts a length that was never sent.
 //! * **Payload**, then its **CRC** ([`Checksum`], default CRC-32C).
@@ -24,11 +25,17 @@
 //! * a header that fails its check, or declares more than the maximum,
 //!   drops one byte and the search for the next sync word goes on from there
 //!   (the sync word may have been a chance match inside a payload);
-//! * a frame whose header checks out but whose payload CRC does not is
-//!   dropped except for its last header-length bytes, where the search
-//!   resumes: if bytes were dropped from the frame, the next frame's sync
-//!   word starts there, and no good frame is lost. Each byte is covered by
-//!   at most one CRC and a constant number of header checks: linear work.
+//! * a frame whose header checks out but whose payload CRC does not drops
+//!   one byte, and the search resumes inside it: if bytes were dropped from
+//!   the frame, the next frame's sync word starts there, and no good frame
+//!   is lost. The search never looks at a byte twice; payload CRCs may
+//!   overlap only while fewer than five failed frames nest inside one
+//!   another (beyond that, only crafted input, the outermost is skipped
+//!   whole), so each byte is covered by at most five: linear work.
+//! * a chance header inside a payload (sync word, length and check all
+//!   valid: about one in 2^16 positions that hold the sync word) makes the
+//!   decoder wait for its length; the frames behind it come out once that
+//!   many bytes have arrived, or at the end of the stream.
 //!
 //! ```
 //! use sockframe::{Codec, Decoder, Encoder, Frames};
@@ -51,7 +58,6 @@ use bytes::{BufMut, BytesMut};
 
 use crate::codec::any::Spec;
 use crate::codec::checksum::{Checksum, CrcAlgorithm};
-use crate::codec::scan::find_byte;
 use crate::codec::{Decoder, Encoder, Envelope, Frame, SkipReason};
 use crate::error::{ConfigError, DecodeError, EncodeError};
 
@@ -61,6 +67,10 @@ pub const DEFAULT_SYNC: [u8; 2] = [0xEB, 0x90];
 pub const MAX_SYNC_LEN: usize = 8;
 
 const HEADER_CHECK: CrcAlgorithm = CrcAlgorithm::Crc16CcittFalse;
+
+/// Failed frames that may overlap before the decoder stops looking inside
+/// them: each byte is covered by at most this many + 1 payload CRCs.
+const MAX_NESTED: u32 = 4;
 
 /// Configures a [`SyncCodec`].
 ///
@@ -169,6 +179,8 @@ impl SyncBuilder {
             checksum: self.checksum,
             discard: self.discard,
             in_region: false,
+            nested: 0,
+            failed_until: 0,
             failed: None,
         })
     }
@@ -183,8 +195,7 @@ impl SyncBuilder {
 /// let mut codec = SyncCodec::new();
 /// let mut wire = BytesMut::new();
 /// codec.encode(b"hello", &mut wire)?;
-/// assert_eq!(&wire[..4], b"\xeb\x90\x00\x05");
-/// assert_eq!(wire.len(), 2 + 2 + 2 + 5 + 4);
+/// assert_eq!(&wire[..], b"\xeb\x90\x00\x05\x36\xa9hello\x4c\xbb\x71\x9a");
 /// assert_eq!(codec.decode_bytes(&mut wire)?.unwrap(), "hello");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -198,6 +209,11 @@ pub struct SyncCodec {
     discard: bool,
     // Skipping a run of bad bytes (the next skip continues its region).
     in_region: bool,
+    // Discard mode: candidates whose payload CRC failed, overlapping one
+    // another, and how far (from the front of the buffer) the outermost
+    // reaches. Bounds the CRC work per byte (see MAX_NESTED).
+    nested: u32,
+    failed_until: usize,
     failed: Option<DecodeError>,
 }
 
@@ -256,6 +272,10 @@ impl SyncCodec {
     fn skip(&mut self, n: usize) -> Frame {
         let first = !self.in_region;
         self.in_region = true;
+        self.failed_until = self.failed_until.saturating_sub(n);
+        if self.failed_until == 0 {
+            self.nested = 0;
+        }
         Frame::skipped(n, SkipReason::Corrupt, first)
     }
 
@@ -265,7 +285,7 @@ impl SyncCodec {
         let word = self.sync_word();
         let first = word.first().copied().unwrap_or(0);
         let mut from = 1;
-        while let Some(p) = find_byte(first, buf.get(from..).unwrap_or_default()) {
+        while let Some(p) = memchr::memchr(first, buf.get(from..).unwrap_or_default()) {
             let q = from + p;
             let have = buf.get(q..).unwrap_or_default();
             let n = have.len().min(word.len());
@@ -303,7 +323,8 @@ impl Decoder for SyncCodec {
             header.get(s + self.width..).and_then(|b| <[u8; 2]>::try_from(b).ok()).unwrap_or_default();
         let declared = field.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
         // BAD_INPUTS S2: a corrupted length field fails the header check.
-        if HEADER_CHECK.checksum(field) != u32::from(u16::from_be_bytes(stored)) {
+        let covered = header.get(..s + self.width).unwrap_or_default();
+        if HEADER_CHECK.checksum(covered) != u32::from(u16::from_be_bytes(stored)) {
             if !self.discard {
                 return Err(self.fail(DecodeError::InvalidFraming {
                     offset: s,
@@ -324,12 +345,48 @@ impl Decoder for SyncCodec {
         match self.checksum.verify(frame) {
             Ok(_) => {
                 self.in_region = false;
+                self.nested = 0;
+                self.failed_until = 0;
                 Ok(Some(Frame::new(total, hdr, hdr + len)))
             }
             // BAD_INPUTS S3: a bad payload CRC; the last header-length bytes
             // may hold the next frame's sync word (bytes were dropped).
-            Err(_) if self.discard => Ok(Some(self.skip(total - hdr))),
+            Err(_) if self.discard => {
+                // The header checked out, so this was a frame whose payload
+                // was hit, or a chance header inside a payload: look for the
+                // next sync word from the next byte on, so that a frame
+                // starting inside this one (bytes were dropped) is found.
+                // Past MAX_NESTED failed frames overlapping one another
+                // (only crafted input does that), skip the outermost whole.
+                self.nested += 1;
+                self.failed_until = self.failed_until.max(total);
+                if self.nested > MAX_NESTED {
+                    let n = self.failed_until.saturating_sub(hdr).max(1);
+                    self.nested = 0;
+                    self.failed_until = 0;
+                    return Ok(Some(self.skip(n)));
+                }
+                Ok(Some(self.skip(1)))
+            }
             Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// At the end of the stream in discard mode, an incomplete frame at the
+    /// front may be a chance header inside a payload: if a sync word follows
+    /// it, its bytes are skipped and decoding goes on from there; otherwise
+    /// (and always in strict mode) the rest is [`DecodeError::Truncated`].
+    fn decode_eof(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        match self.decode(buf)? {
+            Some(frame) => Ok(Some(frame)),
+            None if buf.is_empty() => Ok(None),
+            None => {
+                let q = if self.discard { self.next_sync(buf) } else { buf.len() };
+                if q < buf.len() {
+                    return Ok(Some(self.skip(q)));
+                }
+                Err(DecodeError::Truncated { pending: buf.len() })
+            }
         }
     }
 
@@ -349,7 +406,7 @@ impl SyncCodec {
         let field = (len as u64).to_be_bytes();
         let w = self.width;
         head[s..s + w].copy_from_slice(&field[8 - w..]);
-        let check = HEADER_CHECK.checksum(&head[s..s + w]) as u16;
+        let check = HEADER_CHECK.checksum(&head[..s + w]) as u16;
         head[s + w..s + w + 2].copy_from_slice(&check.to_be_bytes());
         Ok((head, self.header_len()))
     }
