@@ -1,6 +1,11 @@
-//! `sockframe listen`: one readiness-driven, non-blocking event loop (mio)
-//! serving any number of connections.
+//! The one readiness-driven, non-blocking event loop (mio) behind `listen`
+//! and `relay`: [`serve`] accepts clients and hands every readiness event to
+//! a [`Handler`] (`listen`'s [`Echo`] here, `relay`'s in `cmd/relay.rs`). The
+//! loop sleeps until the earliest deadline any connection has
+//! (`Framed::next_deadline`), not on a timer, and handlers register WRITABLE
+//! interest only while bytes wait to be written (`Framed::wants_write`).
 //!
+//! `listen`:
 //! Per connection: a [`Framed`] over the non-blocking stream. Readable or
 //! writable, a connection is *driven*: frames are read until the socket
 //! would block, each is printed and its reply queued straight from the
@@ -9,23 +14,24 @@
 //! `write_batch` bytes are queued, so the queue stays small). WRITABLE
 //! interest is registered only while replies wait. A connection whose replies
 //! cannot be queued (its peer does not read) stops being read until they
-//! drain, so memory stays bounded by the send cap. Deadlines (a frame that
-//! takes too long, a silent connection) are swept every 100 ms.
+//! drain, so memory stays bounded by the send cap.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, BufWriter, Read, Write};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use mio::{Events, Interest, Poll, Token};
+use mio::event::Event;
+use mio::{Events, Interest, Poll, Registry, Token};
 use sockframe::{Codec, Framed, FramedConfig, Recv, Replies, TransportError};
 
 use crate::addr::{Addr, Listener, MioStream};
+use crate::capture::{Dir, Recorder};
 use crate::io_format::{self, Format};
 use crate::CliError;
 
 const LISTENER: Token = Token(0);
-const SWEEP: Duration = Duration::from_millis(100);
 /// Queued reply bytes that trigger a write within one readiness event.
 const LISTEN_WRITE_BATCH: usize = 16 * 1024;
 /// How long, after `--count` is reached, replies may take to go out.
@@ -43,6 +49,7 @@ pub(crate) struct Options {
     pub(crate) idle_timeout: Duration,
     pub(crate) max_clients: usize,
     pub(crate) quiet: bool,
+    pub(crate) record: Option<PathBuf>,
 }
 
 struct Conn<S = MioStream> {
@@ -67,6 +74,7 @@ struct Server<'a, W: Write> {
     out: W,
     frames: u64,
     stopping: bool,
+    recorder: Option<Recorder>,
 }
 
 impl<W: Write> Server<'_, W> {
@@ -106,7 +114,12 @@ impl<W: Write> Server<'_, W> {
             {
                 Recv::Frame(answered) => answered?,
                 Recv::WouldBlock => break,
-                Recv::End => conn.read_done = true,
+                Recv::End => {
+                    conn.read_done = true;
+                    if let Some(r) = &mut self.recorder {
+                        r.close(conn.id, Dir::C2s)?;
+                    }
+                }
             }
             if conn.framed.pending_send_bytes() >= batch {
                 conn.framed.try_flush()?;
@@ -134,6 +147,12 @@ impl<W: Write> Server<'_, W> {
             io_format::print_frame(&mut self.out, self.opts.format, payload, Some((id, peer)))?;
         }
         let answers = [self.opts.echo.then_some(payload), self.opts.reply.as_deref()];
+        if let Some(r) = &mut self.recorder {
+            r.frame(id, Dir::C2s, payload)?;
+            for answer in answers.into_iter().flatten() {
+                r.frame(id, Dir::S2c, answer)?;
+            }
+        }
         for answer in answers.into_iter().flatten() {
             if !backlog.is_empty() {
                 backlog.push_back(Bytes::copy_from_slice(answer));
@@ -152,99 +171,112 @@ impl<W: Write> Server<'_, W> {
     }
 }
 
-/// Serves until `--count` frames have been received and answered (or forever).
-pub(crate) fn run(addr: &Addr, opts: &Options) -> Result<(), CliError> {
-    // Many connections, mostly small frames: start each receive buffer small
-    // (it grows with a large frame and shrinks back afterwards), and write
-    // replies out once 8 KiB are queued (as tokio-util's codec does), so a
-    // connection holds little more than a frame in each direction.
-    let config = FramedConfig::new()
-        .recv_initial(4096)
-        .write_batch(LISTEN_WRITE_BATCH)
-        .frame_deadline(opts.frame_timeout)
-        .idle_timeout(opts.idle_timeout)
-        .build()
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+/// What the loop asks of a service (`listen`'s echo, `relay`'s pairs).
+pub(crate) trait Handler {
+    /// Takes a newly accepted client: registers it with `ctx`.
+    fn accept(&mut self, ctx: &mut Ctx<'_>, stream: MioStream, peer: String);
+    /// A readiness event for one of the handler's tokens.
+    fn ready(&mut self, ctx: &mut Ctx<'_>, event: &Event);
+    /// Closes every connection whose deadline has passed at `now`; returns
+    /// the earliest deadline left.
+    fn expire(&mut self, ctx: &mut Ctx<'_>, now: Instant) -> Option<Instant>;
+    /// Clients being served (for `--max-clients`).
+    fn clients(&self) -> usize;
+    /// Called once per loop turn, after the events: flush printed output.
+    ///
+    /// # Errors
+    /// Writing the output.
+    fn turn_done(&mut self) -> io::Result<()>;
+    /// `Some(wake)`: keep going, and wake by `wake` at the latest (a grace
+    /// period); `None` from `finished` ends the loop.
+    fn finished(&mut self, now: Instant) -> Option<Option<Instant>>;
+}
+
+/// What a handler gets to work with: the registry, token allocation, and the
+/// loop's next wake-up, which it lowers when a connection's deadline moves
+/// earlier.
+pub(crate) struct Ctx<'a> {
+    pub(crate) registry: &'a Registry,
+    next_token: usize,
+    wake: Option<Instant>,
+}
+
+impl Ctx<'_> {
+    /// A fresh token.
+    pub(crate) fn token(&mut self) -> Token {
+        self.next_token += 1;
+        Token(self.next_token)
+    }
+
+    /// Makes sure the loop wakes by `deadline`.
+    pub(crate) fn deadline(&mut self, deadline: Option<Instant>) {
+        if let Some(d) = deadline {
+            self.wake = Some(self.wake.map_or(d, |w| w.min(d)));
+        }
+    }
+}
+
+/// Registers WRITABLE interest exactly while `want` holds; `registered` is
+/// what is registered now.
+pub(crate) fn watch_writable(
+    registry: &Registry,
+    stream: &mut MioStream,
+    token: Token,
+    registered: &mut bool,
+    want: bool,
+) -> io::Result<()> {
+    if want != *registered {
+        let interest = if want { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
+        registry.reregister(stream, token, interest)?;
+        *registered = want;
+    }
+    Ok(())
+}
+
+/// Binds `addr`, prints the bound address, and runs `handler` until it says
+/// it has finished.
+pub(crate) fn serve(addr: &Addr, max_clients: usize, handler: &mut impl Handler) -> Result<(), CliError> {
     let mut listener = addr.listen()?;
     let mut poll = Poll::new()?;
     poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
     // Tests and scripts read the bound address (port 0 gets a real one).
     eprintln!("sockframe: listening on {}", listener.local_addr());
-
-    let stdout = io::stdout();
-    let mut server = Server { opts, out: BufWriter::new(stdout.lock()), frames: 0, stopping: false };
-    let mut conns: HashMap<Token, Conn> = HashMap::new();
-    let mut next_id: u64 = 1;
     let mut events = Events::with_capacity(1024);
-    let mut next_sweep = Instant::now() + SWEEP;
-    let mut stop_at: Option<Instant> = None;
-
+    let mut next_token = 0;
+    let mut wake: Option<Instant> = None;
     loop {
-        let timeout = next_sweep.saturating_duration_since(Instant::now());
-        if let Err(e) = poll.poll(&mut events, Some(timeout)) {
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
+        let now = Instant::now();
+        let timeout = wake.map(|w| w.saturating_duration_since(now));
+        if let Err(e) = poll.poll(&mut events, timeout) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e.into());
             }
-            return Err(e.into());
         }
+        let mut ctx = Ctx { registry: poll.registry(), next_token, wake };
         for event in events.iter() {
             if event.token() == LISTENER {
-                accept_all(&listener, &poll, &mut conns, &mut next_id, opts, config);
-                continue;
-            }
-            let token = event.token();
-            let Some(conn) = conns.get_mut(&token) else { continue };
-            let next =
-                match server.drive(conn).and_then(|next| watch_writable(&poll, token, conn).map(|()| next)) {
-                    Ok(next) => next,
-                    Err(e) => {
-                        report(conn, &e);
-                        Next::Close
-                    }
-                };
-            if let Next::Close = next {
-                close(&poll, &mut conns, token);
+                accept_all(&listener, &mut ctx, max_clients, handler);
+            } else {
+                handler.ready(&mut ctx, event);
             }
         }
-        server.out.flush()?;
-
+        handler.turn_done()?;
         let now = Instant::now();
-        if now >= next_sweep {
-            next_sweep = now + SWEEP;
-            let expired: Vec<Token> = conns
-                .iter()
-                .filter_map(|(t, c)| c.framed.check_deadlines().err().map(|e| (t, c, e)))
-                .map(|(t, c, e)| {
-                    report(c, &e);
-                    *t
-                })
-                .collect();
-            for t in expired {
-                close(&poll, &mut conns, t);
-            }
+        if ctx.wake.is_some_and(|w| w <= now) {
+            ctx.wake = handler.expire(&mut ctx, now);
         }
-
-        if server.stopping {
-            let deadline = *stop_at.get_or_insert(now + DRAIN_GRACE);
-            let pending = conns.values().any(|c| c.framed.wants_write() || !c.backlog.is_empty());
-            if !pending || now >= deadline {
-                server.out.flush()?;
-                return Ok(());
-            }
+        match handler.finished(now) {
+            None => return Ok(()),
+            Some(grace) => ctx.deadline(grace),
         }
+        next_token = ctx.next_token;
+        wake = ctx.wake;
     }
 }
 
-fn accept_all(
-    listener: &Listener,
-    poll: &Poll,
-    conns: &mut HashMap<Token, Conn>,
-    next_id: &mut u64,
-    opts: &Options,
-    config: FramedConfig,
-) {
+fn accept_all(listener: &Listener, ctx: &mut Ctx<'_>, max_clients: usize, handler: &mut impl Handler) {
     loop {
-        let (mut stream, peer) = match listener.accept() {
+        let (stream, peer) = match listener.accept() {
             Ok(s) => s,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -254,50 +286,150 @@ fn accept_all(
                 return;
             }
         };
-        if conns.len() >= opts.max_clients {
-            eprintln!("sockframe: {peer}: refused, --max-clients {} reached", opts.max_clients);
+        if handler.clients() >= max_clients {
+            eprintln!("sockframe: {peer}: refused, --max-clients {max_clients} reached");
             continue;
         }
-        let id = *next_id;
-        *next_id += 1;
-        let token = Token(usize::try_from(id).unwrap_or(usize::MAX));
-        if let Err(e) = poll.registry().register(&mut stream, token, Interest::READABLE) {
+        handler.accept(ctx, stream, peer);
+    }
+}
+
+/// `listen`: prints every frame, answers it (`--echo`, `--reply`), stops after
+/// `--count` frames once their replies are out.
+struct Echo<'a> {
+    server: Server<'a, BufWriter<io::StdoutLock<'static>>>,
+    config: FramedConfig,
+    conns: HashMap<Token, Conn>,
+    next_id: u64,
+    stop_at: Option<Instant>,
+}
+
+impl Echo<'_> {
+    fn close(&mut self, ctx: &mut Ctx<'_>, token: Token) {
+        if let Some(mut conn) = self.conns.remove(&token) {
+            let _ = ctx.registry.deregister(conn.framed.get_mut());
+        }
+    }
+
+    fn fail(&mut self, ctx: &mut Ctx<'_>, token: Token, e: &TransportError) {
+        if let Some(conn) = self.conns.get(&token) {
+            report(conn, e);
+            if let Some(r) = &mut self.server.recorder {
+                let _ = r.error(conn.id, &e.to_string());
+            }
+        }
+        self.close(ctx, token);
+    }
+}
+
+impl Handler for Echo<'_> {
+    fn accept(&mut self, ctx: &mut Ctx<'_>, mut stream: MioStream, peer: String) {
+        let token = ctx.token();
+        if let Err(e) = ctx.registry.register(&mut stream, token, Interest::READABLE) {
             eprintln!("sockframe: {peer}: register: {e}");
-            continue;
+            return;
         }
-        let framed = match Framed::with_config(stream, opts.codec.clone(), config) {
+        let framed = match Framed::with_config(stream, self.server.opts.codec.clone(), self.config) {
             Ok(f) => f,
             Err(e) => {
                 eprintln!("sockframe: {e}");
-                continue;
+                return;
             }
         };
-        conns.insert(
+        let id = self.next_id;
+        self.next_id += 1;
+        if let Some(r) = &mut self.server.recorder {
+            let _ = r.open(id, &peer);
+        }
+        ctx.deadline(framed.next_deadline());
+        self.conns.insert(
             token,
             Conn { id, peer, framed, backlog: VecDeque::new(), read_done: false, writable: false },
         );
     }
+
+    fn ready(&mut self, ctx: &mut Ctx<'_>, event: &Event) {
+        let token = event.token();
+        let Some(conn) = self.conns.get_mut(&token) else { return };
+        let result = self.server.drive(conn).and_then(|next| {
+            let want = conn.framed.wants_write() || !conn.backlog.is_empty();
+            watch_writable(ctx.registry, conn.framed.get_mut(), token, &mut conn.writable, want)?;
+            Ok(next)
+        });
+        match result {
+            Ok(Next::Keep) => ctx.deadline(conn.framed.next_deadline()),
+            Ok(Next::Close) => self.close(ctx, token),
+            Err(e) => self.fail(ctx, token, &e),
+        }
+    }
+
+    fn expire(&mut self, ctx: &mut Ctx<'_>, now: Instant) -> Option<Instant> {
+        let mut expired = Vec::new();
+        let mut next: Option<Instant> = None;
+        for (t, c) in &self.conns {
+            match c.framed.check_deadlines_at(now) {
+                Err(e) => expired.push((*t, e)),
+                Ok(()) => {
+                    if let Some(d) = c.framed.next_deadline() {
+                        next = Some(next.map_or(d, |n| n.min(d)));
+                    }
+                }
+            }
+        }
+        for (t, e) in expired {
+            self.fail(ctx, t, &e);
+        }
+        next
+    }
+
+    fn clients(&self) -> usize {
+        self.conns.len()
+    }
+
+    fn turn_done(&mut self) -> io::Result<()> {
+        self.server.out.flush()
+    }
+
+    fn finished(&mut self, now: Instant) -> Option<Option<Instant>> {
+        if !self.server.stopping {
+            return Some(None);
+        }
+        let deadline = *self.stop_at.get_or_insert(now + DRAIN_GRACE);
+        let pending = self.conns.values().any(|c| c.framed.wants_write() || !c.backlog.is_empty());
+        if !pending || now >= deadline {
+            return None;
+        }
+        Some(Some(deadline))
+    }
 }
 
-/// Registers WRITABLE interest exactly while replies wait to be written.
-fn watch_writable(poll: &Poll, token: Token, conn: &mut Conn) -> Result<(), TransportError> {
-    let want = conn.framed.wants_write() || !conn.backlog.is_empty();
-    if want != conn.writable {
-        let interest = if want { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
-        poll.registry().reregister(conn.framed.get_mut(), token, interest)?;
-        conn.writable = want;
-    }
+/// Serves until `--count` frames have been received and answered (or forever).
+pub(crate) fn run(addr: &Addr, opts: &Options) -> Result<(), CliError> {
+    // Many connections, mostly small frames: start each receive buffer small
+    // (it grows with a large frame and shrinks back afterwards), and write
+    // replies out once 16 KiB are queued, so a connection holds little more
+    // than a frame in each direction.
+    let config = FramedConfig::new()
+        .recv_initial(4096)
+        .write_batch(LISTEN_WRITE_BATCH)
+        .frame_deadline(opts.frame_timeout)
+        .idle_timeout(opts.idle_timeout)
+        .build()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let recorder = match &opts.record {
+        Some(path) => Some(Recorder::create(path, &opts.codec, &opts.codec, "listen")?),
+        None => None,
+    };
+    let out = BufWriter::new(io::stdout().lock());
+    let server = Server { opts, out, frames: 0, stopping: false, recorder };
+    let mut echo = Echo { server, config, conns: HashMap::new(), next_id: 1, stop_at: None };
+    serve(addr, opts.max_clients, &mut echo)?;
+    echo.server.out.flush()?;
     Ok(())
 }
 
 fn report<S>(conn: &Conn<S>, e: &TransportError) {
     eprintln!("sockframe: connection {} ({}): {e}", conn.id, conn.peer);
-}
-
-fn close(poll: &Poll, conns: &mut HashMap<Token, Conn>, token: Token) {
-    if let Some(mut conn) = conns.remove(&token) {
-        let _ = poll.registry().deregister(conn.framed.get_mut());
-    }
 }
 
 #[cfg(test)]
@@ -319,6 +451,7 @@ mod tests {
             idle_timeout: Duration::from_secs(300),
             max_clients: 10,
             quiet: true,
+            record: None,
         }
     }
 
@@ -348,7 +481,7 @@ mod tests {
         // readiness event: every echo goes out, in order, in a handful of
         // writes (the goal: at most 0.05 writes per frame).
         let opts = options();
-        let mut server = Server { opts: &opts, out: Vec::new(), frames: 0, stopping: false };
+        let mut server = Server { opts: &opts, out: Vec::new(), frames: 0, stopping: false, recorder: None };
         let wire = pipelined(2000, 64);
         let mut io = ScriptedIo::new(wire.clone(), vec![Step::Ok(16 * 1024)], vec![Step::Ok(usize::MAX)]);
         io.end_with = Some(io::ErrorKind::WouldBlock); // the socket is drained, not closed
@@ -367,7 +500,7 @@ mod tests {
         // replies fill the send cap, the rest wait in the backlog, reading
         // stops; once writes go through, everything is echoed in order.
         let opts = options();
-        let mut server = Server { opts: &opts, out: Vec::new(), frames: 0, stopping: false };
+        let mut server = Server { opts: &opts, out: Vec::new(), frames: 0, stopping: false, recorder: None };
         let wire = pipelined(300, 100);
         let mut io = ScriptedIo::new(wire.clone(), vec![Step::Ok(4096)], vec![Step::WouldBlock]);
         io.end_with = Some(io::ErrorKind::WouldBlock);
