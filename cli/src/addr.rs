@@ -82,6 +82,19 @@ impl Addr {
         }
     }
 
+    /// Starts a non-blocking connect (the relay's upstream): completes on a
+    /// writable event, or fails then ([`MioStream::take_error`]). Name
+    /// resolution blocks, as it does for `connect`.
+    pub(crate) fn connect_nonblocking(&self) -> io::Result<MioStream> {
+        match self {
+            Addr::Tcp(host) => {
+                let addr = self.resolve(host)?[0];
+                mio::net::TcpStream::connect(addr).map(MioStream::Tcp)
+            }
+            Addr::Unix(path) => mio::net::UnixStream::connect(path).map(MioStream::Unix),
+        }
+    }
+
     /// Binds a non-blocking listener. A stale Unix socket file (nobody
     /// listening) is replaced; a live one is an error.
     pub(crate) fn listen(&self) -> io::Result<Listener> {
@@ -266,6 +279,42 @@ impl Write for MioStream {
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+impl HalfClose for MioStream {
+    fn shutdown_write(&self) -> io::Result<()> {
+        match self {
+            MioStream::Tcp(s) => s.shutdown(Shutdown::Write),
+            MioStream::Unix(s) => s.shutdown(Shutdown::Write),
+        }
+    }
+}
+
+impl MioStream {
+    /// The connect in progress failed (`Some`), is done (`Ok(None)` and
+    /// [`is_connected`](Self::is_connected)), or goes on.
+    pub(crate) fn take_error(&self) -> io::Result<Option<io::Error>> {
+        match self {
+            MioStream::Tcp(s) => s.take_error(),
+            MioStream::Unix(s) => s.take_error(),
+        }
+    }
+
+    /// Whether a non-blocking connect has completed.
+    pub(crate) fn is_connected(&self) -> bool {
+        match self {
+            MioStream::Tcp(s) => s.peer_addr().is_ok(),
+            MioStream::Unix(s) => s.peer_addr().is_ok(),
+        }
+    }
+
+    /// TCP_NODELAY for TCP (small frames go out at once); nothing for Unix.
+    pub(crate) fn set_nodelay(&self) -> io::Result<()> {
+        match self {
+            MioStream::Tcp(s) => s.set_nodelay(true),
+            MioStream::Unix(_) => Ok(()),
+        }
     }
 }
 

@@ -98,6 +98,40 @@ pub(crate) fn print_frame(
     }
 }
 
+/// Prints a relayed frame: time since start, connection, direction
+/// (`c2s` client to server, `s2c` server to client), index of the frame in
+/// that direction, length, payload.
+pub(crate) fn print_relayed(
+    out: &mut impl Write,
+    format: Format,
+    t: f64,
+    conn: u64,
+    dir: &str,
+    index: u64,
+    payload: &[u8],
+) -> io::Result<()> {
+    match format {
+        Format::Text => {
+            write!(out, "{t:.6} #{conn} {dir} {index} {}: ", payload.len())?;
+            out.write_all(String::from_utf8_lossy(payload).as_bytes())?;
+            out.write_all(b"\n")
+        }
+        Format::Hex => writeln!(out, "{t:.6} #{conn} {dir} {index} {}: {}", payload.len(), hex(payload)),
+        Format::Json => {
+            let obj = serde_json::json!({
+                "t": t,
+                "conn": conn,
+                "dir": dir,
+                "i": index,
+                "len": payload.len(),
+                "text": std::str::from_utf8(payload).ok(),
+                "hex": hex(payload),
+            });
+            writeln!(out, "{obj}")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,6 +35,9 @@ enum Command {
     /// Serve any number of clients from one non-blocking event loop and print
     /// every frame received.
     Listen(cmd::listen::ListenArgs),
+    /// Sit between clients and a server: forward, print and record every
+    /// frame both ways, re-framing if the two sides speak different framings.
+    Relay(cmd::relay::RelayArgs),
     /// Connect, send each MSG as a frame, and optionally wait for replies.
     Send(cmd::send::SendArgs),
     /// Read payloads from stdin and write them framed to stdout.
@@ -43,6 +46,9 @@ enum Command {
     Decode(cmd::decode::DecodeArgs),
     /// Loopback throughput and round-trip latency, beside raw std::net.
     Bench(cmd::bench::BenchArgs),
+    /// Play a capture back: as its client(s) against a server, comparing
+    /// every reply; as its server (--serve); or as wire bytes (--wire).
+    Replay(cmd::replay::ReplayArgs),
 }
 
 /// The framing options every command shares.
@@ -109,9 +115,11 @@ fn run(command: Command) -> Result<(), CliError> {
     match command {
         Command::Demo => cmd::demo::run(),
         Command::Listen(args) => cmd::listen::run(args),
+        Command::Relay(args) => cmd::relay::run(args),
         Command::Send(args) => cmd::send::run(args),
         Command::Encode(args) => cmd::encode::run(args),
         Command::Decode(args) => cmd::decode::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Replay(args) => cmd::replay::run(args),
     }
 }

@@ -6,124 +6,14 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use sockframe::{Codec, Framed};
 
-const BIN: &str = env!("CARGO_BIN_EXE_sockframe");
-
-fn sockframe(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn sockframe");
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = wait_with_deadline(child, Duration::from_secs(60));
-    writer.join().unwrap();
-    out
-}
-
-fn wait_with_deadline(mut child: Child, limit: Duration) -> Output {
-    let start = Instant::now();
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        thread::spawn(move || {
-            let mut v = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut v);
-            }
-            v
-        })
-    };
-    let out_t = drain(stdout.map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let err_t = drain(stderr.map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("sockframe did not finish within {limit:?}");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    Output { status, stdout: out_t.join().unwrap(), stderr: err_t.join().unwrap() }
-}
-
-fn text(v: &[u8]) -> String {
-    String::from_utf8_lossy(v).into_owned()
-}
-
-/// A running `sockframe listen`, its address, and its stderr so far.
-struct Listener {
-    child: Option<Child>,
-    addr: String,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Listener {
-    fn start(addr: &str, extra: &[&str]) -> Listener {
-        let mut child = Command::new(BIN)
-            .arg("listen")
-            .arg(addr)
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn listen");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let first = lines.next().expect("listen printed nothing").unwrap();
-        let addr =
-            first.strip_prefix("sockframe: listening on ").unwrap_or_else(|| panic!("{first}")).to_owned();
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = stderr.clone();
-        thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                let mut s = sink.lock().unwrap();
-                s.push_str(&line);
-                s.push('\n');
-            }
-        });
-        Listener { child: Some(child), addr, stderr }
-    }
-
-    /// Waits for the server to exit by itself (e.g. after `--count`).
-    fn finish(mut self) -> Output {
-        let child = self.child.take().unwrap();
-        let mut out = wait_with_deadline(child, Duration::from_secs(60));
-        thread::sleep(Duration::from_millis(50));
-        out.stderr = self.stderr.lock().unwrap().clone().into_bytes();
-        out
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sockframe-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+mod common;
+use common::*;
 
 #[test]
 fn demo_prints_the_seed_exchange_blocking_then_nonblocking() {
@@ -181,7 +71,7 @@ fn listen_and_send_every_codec_tcp_and_unix() {
                 "127.0.0.1:0".into()
             };
             let count = msgs.len().to_string();
-            let server = Listener::start(&addr, &["--codec", codec, "--echo", "--count", &count]);
+            let server = Server::listen(&addr, &["--codec", codec, "--echo", "--count", &count]);
             let mut args =
                 vec!["send", server.addr.as_str(), "--codec", codec, "--replies", &count, "--timeout", "20"];
             args.extend(msgs.iter().copied());
@@ -199,7 +89,7 @@ fn listen_and_send_every_codec_tcp_and_unix() {
 
 #[test]
 fn send_reads_stdin_lines_and_hex_and_listen_prints_formats() {
-    let server = Listener::start("127.0.0.1:0", &["--count", "2", "--format", "json", "--reply", "ok"]);
+    let server = Server::listen("127.0.0.1:0", &["--count", "2", "--format", "json", "--reply", "ok"]);
     let out =
         sockframe(&["send", &server.addr, "--input", "hex", "--replies", "2", "-f", "hex"], b"6869\nff00\n");
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -337,7 +227,7 @@ fn listen_asks_the_kernel_for_a_large_accept_backlog() {
     // A burst of 2,000 connects must not overflow the accept queue (mio and
     // std listen with 128). `ss` reports a listening socket's backlog as its
     // Send-Q.
-    let server = Listener::start("127.0.0.1:0", &["--quiet"]);
+    let server = Server::listen("127.0.0.1:0", &["--quiet"]);
     let port = server.addr.rsplit(':').next().unwrap().to_string();
     let out = Command::new("ss")
         .args(["-ltnH", &format!("sport = :{port}")])
@@ -426,7 +316,7 @@ fn usage_errors_exit_2_and_runtime_errors_exit_1() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("refused"), "{err}");
     // Waiting for a reply that never comes: a timeout, exit 1.
-    let server = Listener::start("127.0.0.1:0", &["--quiet"]);
+    let server = Server::listen("127.0.0.1:0", &["--quiet"]);
     let out = sockframe(&["send", &server.addr, "hi", "--replies", "1", "--timeout", "0.5"], b"");
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("timeout"), "{}", text(&out.stderr));
@@ -477,7 +367,7 @@ fn raw_codec_interoperates_with_the_seed_c_programs() {
 
     // The seed's client against our listen.
     let port = free_port();
-    let server = Listener::start(
+    let server = Server::listen(
         &format!("127.0.0.1:{port}"),
         &["--codec", "raw", "--reply", "Hello from server", "--count", "1"],
     );
@@ -515,7 +405,7 @@ fn echo_client(addr: &str, id: usize, frames: usize) -> Result<(), String> {
 fn t9_thousand_concurrent_clients_echo() {
     let (clients, frames) = (1000usize, 100usize);
     let total = (clients * frames).to_string();
-    let server = Listener::start("127.0.0.1:0", &["--echo", "--quiet", "--count", &total]);
+    let server = Server::listen("127.0.0.1:0", &["--echo", "--quiet", "--count", &total]);
     let addr = server.addr.clone();
     let handles: Vec<_> = (0..clients)
         .map(|id| {
@@ -536,7 +426,7 @@ fn t9_thousand_concurrent_clients_echo() {
 /// the others nor stay connected past the frame deadline.
 #[test]
 fn t4_slowloris_clients_do_not_stall_others() {
-    let server = Listener::start("127.0.0.1:0", &["--echo", "--quiet", "--frame-timeout", "1"]);
+    let server = Server::listen("127.0.0.1:0", &["--echo", "--quiet", "--frame-timeout", "1"]);
     let mut slow: Vec<TcpStream> = (0..100)
         .map(|_| {
             let mut s = TcpStream::connect(&server.addr).unwrap();

@@ -5,5 +5,7 @@ pub(crate) mod decode;
 pub(crate) mod demo;
 pub(crate) mod encode;
 pub(crate) mod listen;
+pub(crate) mod relay;
+pub(crate) mod replay;
 pub(crate) mod send;
 mod skiplog;
