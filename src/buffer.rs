@@ -306,6 +306,36 @@ impl RecvBuf {
         dropped
     }
 
+    /// A frame of `frame_len` wire bytes is arriving at the front of the
+    /// buffer ([`Decoder::frame_len_hint`]): makes room for all of it and one
+    /// read after it in one step, within the cap, instead of doubling past
+    /// it as reads come in. A frame that already fits changes nothing.
+    ///
+    /// ```
+    /// use sockframe::buffer::RecvBuf;
+    ///
+    /// let mut buf = RecvBuf::new(4096, 16 << 20);
+    /// buf.extend_from_slice(b"\x00\x40\x00\x00")?; // a 4 MiB frame begins
+    /// buf.reserve_frame(4 + (4 << 20));
+    /// assert!(buf.capacity() >= 4 + (4 << 20));
+    /// assert!(buf.capacity() < 5 << 20); // not 8 MiB
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reserve_frame(&mut self, frame_len: usize) {
+        let need = frame_len.saturating_add(MAX_READ).min(self.cap);
+        if self.buf.len() - self.start >= need {
+            return;
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        self.reserve_total(need, need);
+        let len = need.min(self.buf.capacity()).max(self.end);
+        self.buf.resize(len, 0);
+    }
+
     /// Before appending `n` bytes that do not fit after the data: moves the
     /// live bytes to the front when that is cheap (as [`spare`](Self::spare)
     /// decides: at most 4 KiB, or at most 1/8 of what it frees) or when the

@@ -115,6 +115,11 @@ use crate::codec::{Decoder, Encoder, Envelope, Frame, SkipStats};
 use crate::error::{ConfigError, TimeoutKind, TransportError};
 use crate::net::{HalfClose, TryClone};
 
+/// Partial frames at least this large ask the codec how long they will be
+/// (`Decoder::frame_len_hint`) so that the receive buffer grows to fit them
+/// once; smaller ones never pay for the question.
+const HINT_MIN: usize = 64 * 1024;
+
 /// Settings for a [`Framed`]: a small `Copy` builder with finite defaults.
 ///
 /// | setting | default | meaning |
@@ -486,6 +491,12 @@ impl ReadState {
                     });
                 }
             }
+            if self.rbuf.len() >= HINT_MIN {
+                // A large frame is coming in: fit it once, not by doubling.
+                if let Some(n) = codec.frame_len_hint(self.rbuf.data()) {
+                    self.rbuf.reserve_frame(n);
+                }
+            }
             match self.rbuf.read_from(io) {
                 Ok(ReadOutcome::Data(_)) => {
                     self.last_read = mode.now();
@@ -636,7 +647,7 @@ impl WriteState {
     /// Sends `queue ++ head ++ payload ++ tail` with vectored writes, without
     /// copying the payload. On a recoverable failure the unsent rest of the
     /// frame is queued, so a later flush resumes at the exact offset.
-    fn send_vectored<W: Write>(
+    fn send_vectored<W: Write + ?Sized>(
         &mut self,
         io: &mut W,
         env: &Envelope,
@@ -765,6 +776,33 @@ impl WriteState {
 
     fn queue<E: Encoder>(&mut self, codec: &mut E, payload: &[u8]) -> Result<(), TransportError> {
         self.wq.encode(codec, payload)
+    }
+
+    /// [`Replies::send`]: a frame of `vectored_min` bytes or more whose
+    /// framing has an envelope goes out with what is queued in one vectored
+    /// write, straight from `payload`; only what the stream does not take
+    /// (it would block) is queued. Smaller frames are queued.
+    fn write_through<W: Write + ?Sized, E: Encoder>(
+        &mut self,
+        io: &mut W,
+        codec: &mut E,
+        payload: &[u8],
+    ) -> Result<(), TransportError> {
+        if payload.len() < self.vectored_min {
+            return self.queue(codec, payload);
+        }
+        let Some(env) = codec.envelope(payload)? else {
+            return self.queue(codec, payload);
+        };
+        // The same room rule as `queue`: if nothing went out, the whole frame
+        // must fit.
+        if !env.frame_len(payload.len()).is_some_and(|len| self.wq.has_room(len)) {
+            return self.queue(codec, payload);
+        }
+        match self.send_vectored(io, &env, payload) {
+            Err(TransportError::Timeout { kind: TimeoutKind::Write, .. }) => Ok(()),
+            other => other,
+        }
     }
 }
 
@@ -1275,10 +1313,16 @@ impl<S: Write, C: Encoder> Framed<S, C> {
 /// Queues replies on a [`Framed`]'s send queue from inside
 /// [`Framed::try_recv_reply`], while the received payload is still borrowed
 /// from the receive buffer.
-#[derive(Debug)]
 pub struct Replies<'a, C> {
     wr: &'a mut WriteState,
     codec: &'a mut C,
+    io: &'a mut dyn Write,
+}
+
+impl<C: core::fmt::Debug> core::fmt::Debug for Replies<'_, C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Replies").field("wr", &self.wr).field("codec", &self.codec).finish_non_exhaustive()
+    }
 }
 
 impl<C: Encoder> Replies<'_, C> {
@@ -1290,6 +1334,36 @@ impl<C: Encoder> Replies<'_, C> {
     #[inline]
     pub fn queue(&mut self, payload: &[u8]) -> Result<(), TransportError> {
         self.wr.queue(self.codec, payload)
+    }
+
+    /// Sends a frame the way an echo wants it: a small one is queued (as
+    /// [`queue`](Self::queue): the queue goes out once per readiness
+    /// event), a large one (at least `vectored_min` bytes, see
+    /// [`FramedConfig::vectored_min`]) goes out at once, together with what is
+    /// queued, in one vectored write straight from `payload`, and only what
+    /// the stream does not take is queued. Echoing a 4 MiB frame thus costs
+    /// no 4 MiB copy into the send queue.
+    ///
+    /// ```
+    /// use std::io::Cursor;
+    /// use sockframe::{Framed, LengthCodec, Recv};
+    ///
+    /// let mut wire = vec![0, 1, 0, 0];
+    /// wire.extend(vec![7u8; 65536]);
+    /// let mut framed = Framed::new(Cursor::new(wire), LengthCodec::new());
+    /// let Recv::Frame(sent) = framed.try_recv_reply(|p, replies| replies.send(p))? else { panic!() };
+    /// sent?;
+    /// assert_eq!(framed.pending_send_bytes(), 0); // written, not queued
+    /// assert_eq!(framed.get_ref().get_ref().len(), 2 * (4 + 65536));
+    /// # Ok::<(), sockframe::TransportError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`queue`](Self::queue); `SendFailed` when the peer is gone, or the
+    /// write's I/O error (the unsent rest stays queued).
+    #[inline]
+    pub fn send(&mut self, payload: &[u8]) -> Result<(), TransportError> {
+        self.wr.write_through(self.io, self.codec, payload)
     }
 
     /// Bytes queued and not yet written.
@@ -1330,7 +1404,8 @@ impl<S: Read + Write, C: Decoder + Encoder> Framed<S, C> {
         Ok(match self.rd.recv(&mut self.io, &mut self.codec, &mut NoWrites, Mode::NonBlocking(None))? {
             Recv::Frame(frame) => {
                 let payload = frame.payload(self.rd.rbuf.data());
-                let out = f(payload, &mut Replies { wr: &mut self.wr, codec: &mut self.codec });
+                let out =
+                    f(payload, &mut Replies { wr: &mut self.wr, codec: &mut self.codec, io: &mut self.io });
                 self.rd.consumed(frame.consumed());
                 Recv::Frame(out)
             }

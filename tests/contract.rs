@@ -570,3 +570,30 @@ fn frames_envelopes_and_the_forwarding_impls() {
         assert_eq!(ea, eb, "{spec}");
     }
 }
+
+#[test]
+fn frame_len_hints_are_never_wrong() {
+    // `Decoder::frame_len_hint` sizes receive buffers: when a framing gives
+    // one for a partial frame, it is that frame's exact wire length.
+    for spec in specs() {
+        let c = codec(spec);
+        let max = c.max_frame_length().min(5000);
+        let payload: Vec<u8> = (0..max).map(|i| b'a' + (i % 26) as u8).collect();
+        let mut wire = BytesMut::new();
+        if c.clone().encode(&payload, &mut wire).is_err() {
+            continue;
+        }
+        let mut hinted = 0;
+        for k in 0..wire.len() {
+            if let Some(n) = c.frame_len_hint(&wire[..k]) {
+                assert_eq!(n, wire.len(), "{spec}: hint from {k} bytes");
+                hinted += 1;
+            }
+        }
+        // A length prefix says it as soon as its header is in.
+        let prefix = matches!(c, Codec::Length(_) | Codec::Varint(_) | Codec::Sync(_));
+        if prefix {
+            assert!(hinted + 16 >= wire.len(), "{spec}: hinted from only {hinted} of {} prefixes", wire.len());
+        }
+    }
+}

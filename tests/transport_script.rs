@@ -745,3 +745,44 @@ fn framed_write_close_write_ends_the_stream_after_the_last_frame() {
     assert_eq!(rx.recv().unwrap().as_deref(), Some(&b"reply"[..]));
     assert_eq!(rx.recv().unwrap(), None);
 }
+
+#[test]
+fn replies_send_writes_a_large_echo_through_and_queues_exactly_the_rest() {
+    // A 100 KiB frame arrives; its echo goes out straight from the receive
+    // buffer. The socket takes 30,000 bytes, then would block: exactly the
+    // unsent rest is queued, and flushing it completes the frame.
+    let payload: Vec<u8> = (0..100 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let input = wire(&[&payload]);
+    let mut io = ScriptedIo::new(input.clone(), vec![Step::Ok(usize::MAX)], vec![Step::Ok(30_000), Step::WouldBlock]);
+    io.end_with = Some(io::ErrorKind::WouldBlock);
+    let mut f = framed(io, FramedConfig::new());
+    match f.try_recv_reply(|p, replies| replies.send(p)).unwrap() {
+        Recv::Frame(sent) => sent.unwrap(),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(f.get_ref().written.len(), 30_000);
+    assert_eq!(f.pending_send_bytes(), input.len() - 30_000);
+    f.get_mut().writes = vec![Step::Ok(usize::MAX)];
+    assert!(f.try_flush().unwrap());
+    assert!(f.get_ref().written == input, "the echo differs from the frame");
+    // A small reply is only queued (one write per readiness event).
+    let mut io = ScriptedIo::new(wire(&[b"hi"]), vec![Step::Ok(usize::MAX)], vec![Step::Ok(usize::MAX)]);
+    io.end_with = Some(io::ErrorKind::WouldBlock);
+    let mut f = framed(io, FramedConfig::new());
+    assert!(matches!(f.try_recv_reply(|p, r| r.send(p)).unwrap(), Recv::Frame(Ok(()))));
+    assert_eq!((f.get_ref().write_calls, f.pending_send_bytes()), (0, 6));
+}
+
+#[test]
+fn a_large_frame_grows_the_receive_buffer_once_to_fit_not_by_doubling() {
+    // A 4 MiB frame read 64 KiB at a time: the buffer ends near the frame's
+    // size (the length prefix says how long it is), not at 8 MiB.
+    let payload = vec![3u8; 4 << 20];
+    let input = wire(&[&payload, b"next"]);
+    let mut f = framed(ScriptedIo::new(input, vec![Step::Ok(64 * 1024)], Vec::new()), FramedConfig::new());
+    // Borrowed, so that the buffer keeps its size after the frame.
+    assert_eq!(f.recv_with(|p| p.len()).unwrap(), Some(4 << 20));
+    let cap = f.recv_capacity();
+    assert!(cap >= (4 << 20) + 4 && cap <= (4 << 20) + 256 * 1024, "receive buffer {cap} for a 4 MiB frame");
+    assert_eq!(f.recv().unwrap().as_deref(), Some(&b"next"[..]));
+}

@@ -158,7 +158,9 @@ impl<W: Write> Server<'_, W> {
                 backlog.push_back(Bytes::copy_from_slice(answer));
                 continue;
             }
-            match replies.queue(answer) {
+            // Large answers go out at once from the receive buffer; small
+            // ones are queued for one write per readiness event.
+            match replies.send(answer) {
                 Ok(()) => {}
                 Err(TransportError::Full { .. }) => backlog.push_back(Bytes::copy_from_slice(answer)),
                 Err(e) => return Err(e),

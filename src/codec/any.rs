@@ -394,6 +394,10 @@ impl Decoder for Codec {
     fn max_wire_len(&self) -> usize {
         delegate!(self, c => c.max_wire_len())
     }
+
+    fn frame_len_hint(&self, buf: &[u8]) -> Option<usize> {
+        delegate!(self, c => c.frame_len_hint(buf))
+    }
 }
 
 impl Encoder for Codec {

@@ -438,6 +438,10 @@ impl<C: Decoder> Decoder for ChecksumCodec<C> {
     fn max_wire_len(&self) -> usize {
         self.inner.max_wire_len()
     }
+
+    fn frame_len_hint(&self, buf: &[u8]) -> Option<usize> {
+        self.inner.frame_len_hint(buf)
+    }
 }
 
 impl<C: Encoder> Encoder for ChecksumCodec<C> {

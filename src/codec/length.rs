@@ -390,6 +390,15 @@ impl Decoder for LengthCodec {
             .saturating_add(self.adjustment.max(0).unsigned_abs())
     }
 
+    fn frame_len_hint(&self, buf: &[u8]) -> Option<usize> {
+        let len = match self.pending {
+            Some(len) => len,
+            None if buf.len() >= self.head_len => self.parse_header(buf).ok()?,
+            None => return None,
+        };
+        self.skip.checked_add(len)
+    }
+
     #[inline(always)]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
         if self.fast {

@@ -293,6 +293,26 @@ pub trait Decoder {
     /// ```
     fn max_wire_len(&self) -> usize;
 
+    /// The wire length of the frame at the front of `buf` (of which `buf`
+    /// holds only a part), if the framing says it up front: a length prefix,
+    /// once its header is in. A driver about to read more bytes of a large
+    /// frame grows its receive buffer once to fit it, instead of doubling
+    /// past it. Only a hint: decoding never depends on it, and a framing that
+    /// cannot tell (delimiters, escapes) keeps the default, `None`.
+    ///
+    /// ```
+    /// use sockframe::{Decoder, LengthCodec};
+    ///
+    /// let codec = LengthCodec::new();
+    /// assert_eq!(codec.frame_len_hint(b"\x00\x10\x00\x00partial"), Some(4 + 0x10_0000));
+    /// assert_eq!(codec.frame_len_hint(b"\x00\x10"), None); // the header is not in yet
+    /// ```
+    #[inline]
+    fn frame_len_hint(&self, buf: &[u8]) -> Option<usize> {
+        let _ = buf;
+        None
+    }
+
     /// Decodes the next frame as an owned [`Bytes`] split off `buf` without
     /// copying, and removes its bytes from `buf`.
     ///
@@ -356,6 +376,9 @@ impl<D: Decoder + ?Sized> Decoder for &mut D {
     }
     fn max_wire_len(&self) -> usize {
         (**self).max_wire_len()
+    }
+    fn frame_len_hint(&self, buf: &[u8]) -> Option<usize> {
+        (**self).frame_len_hint(buf)
     }
 }
 
@@ -680,6 +703,9 @@ impl<C: Decoder + ?Sized> Decoder for alloc::boxed::Box<C> {
     }
     fn max_wire_len(&self) -> usize {
         (**self).max_wire_len()
+    }
+    fn frame_len_hint(&self, buf: &[u8]) -> Option<usize> {
+        (**self).frame_len_hint(buf)
     }
 }
 

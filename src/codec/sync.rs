@@ -393,6 +393,18 @@ impl Decoder for SyncCodec {
     fn max_wire_len(&self) -> usize {
         self.header_len() + self.max + self.checksum.len()
     }
+
+    fn frame_len_hint(&self, buf: &[u8]) -> Option<usize> {
+        let s = self.sync_len;
+        let header = buf.get(..self.header_len())?;
+        if header.get(..s) != Some(self.sync_word()) {
+            return None;
+        }
+        let field = header.get(s..s + self.width)?;
+        let len = field.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        let len = usize::try_from(len).ok().filter(|&l| l <= self.max)?;
+        Some(self.header_len() + len + self.checksum.len())
+    }
 }
 
 impl SyncCodec {

@@ -186,6 +186,17 @@ impl Decoder for VarintCodec {
         self.max.saturating_add(MAX_VARINT_LEN)
     }
 
+    fn frame_len_hint(&self, buf: &[u8]) -> Option<usize> {
+        let (header, len) = match self.pending {
+            Some(p) => p,
+            None => {
+                let (declared, header) = parse_varint(buf, true).ok()??;
+                (header, usize::try_from(declared).ok().filter(|&l| l <= self.max)?)
+            }
+        };
+        header.checked_add(len)
+    }
+
     #[inline]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
         let (header, len) = match self.pending {
