@@ -1216,6 +1216,30 @@ macro_rules! write_api {
         pub fn queue(&mut self, payload: &[u8]) -> Result<(), TransportError> {
             self.wr.queue(&mut self.codec, payload)
         }
+
+        /// Non-blocking send for forwarding and echoing: a small frame is
+        /// queued (as [`queue`](Self::queue)); a large one (at least
+        /// `vectored_min` bytes, framing with an envelope) goes out at once
+        /// with what is queued, in one vectored write straight from
+        /// `payload`, and only what the stream does not take is queued, so
+        /// it is never copied whole into the queue. Never blocks.
+        ///
+        /// ```
+        /// use sockframe::{Framed, LengthCodec};
+        ///
+        /// let mut framed = Framed::new(Vec::new(), LengthCodec::new());
+        /// framed.try_send(&[1u8; 100_000])?; // written through
+        /// framed.try_send(b"small")?; // queued
+        /// assert_eq!((framed.get_ref().len(), framed.pending_send_bytes()), (100_004, 9));
+        /// # Ok::<(), sockframe::TransportError>(())
+        /// ```
+        ///
+        /// # Errors
+        /// As [`queue`](Self::queue); `SendFailed` when the peer is gone, or
+        /// the write's I/O error (the unsent rest stays queued).
+        pub fn try_send(&mut self, payload: &[u8]) -> Result<(), TransportError> {
+            self.wr.write_through(&mut self.io, &mut self.codec, payload)
+        }
     };
 }
 

@@ -4,9 +4,10 @@
 //!
 //! Each accepted client gets its own upstream connection (a *pair*); both
 //! are served by the one event loop `listen` uses (`event_loop::serve`).
-//! A frame read from one side is printed, recorded, and queued on the other
-//! side straight from the receive buffer (no owned copy), encoded with that
-//! side's codec. When the other side's send queue is full the frame waits
+//! A frame read from one side is printed, recorded, and sent on the other
+//! side straight from the receive buffer, encoded with that side's codec: a
+//! large frame goes out in a vectored write without being copied, small
+//! ones are queued and written once per readiness event. When the other side's send queue is full the frame waits
 //! (the only copy) and reading from this side pauses until it drains: a slow
 //! side holds the other back, and memory per pair stays bounded by the two
 //! receive caps and send caps. A half-close is passed on in the same
@@ -182,7 +183,10 @@ fn pump(
         let got = framed.try_recv_with(|payload| -> Result<(), TransportError> {
             log.frame(id, dir, *frames, payload)?;
             *frames += 1;
-            match to.framed.queue(payload) {
+            // A large frame goes out at once, straight from this side's
+            // receive buffer; small ones are queued for one write per event.
+            let sent = if to_live { to.framed.try_send(payload) } else { to.framed.queue(payload) };
+            match sent {
                 Ok(()) => Ok(()),
                 Err(TransportError::Full { .. }) => {
                     to.backlog.push_back(Bytes::copy_from_slice(payload));
