@@ -33,7 +33,7 @@ use crate::CliError;
 
 const LISTENER: Token = Token(0);
 /// Queued reply bytes that trigger a write within one readiness event.
-const LISTEN_WRITE_BATCH: usize = 16 * 1024;
+const LISTEN_WRITE_BATCH: usize = 8 * 1024;
 /// How long, after `--count` is reached, replies may take to go out.
 const DRAIN_GRACE: Duration = Duration::from_secs(5);
 
@@ -310,6 +310,12 @@ impl Echo<'_> {
     fn close(&mut self, ctx: &mut Ctx<'_>, token: Token) {
         if let Some(mut conn) = self.conns.remove(&token) {
             let _ = ctx.registry.deregister(conn.framed.get_mut());
+        }
+        // Give the table back once most connections have gone (it holds
+        // every connection's state inline), so that a server that served a
+        // thousand clients shrinks back towards its idle size.
+        if self.conns.capacity() > 64 && self.conns.len() < self.conns.capacity() / 8 {
+            self.conns.shrink_to(self.conns.len() * 2);
         }
     }
 
