@@ -3,6 +3,7 @@
 //! `replay --serve` to a client, `replay --wire` into `decode`, damaged
 //! captures, and `--timing original`. Loopback only, port 0; every wait is
 //! bounded by a socket timeout or a kill deadline.
+//! Malformed and truncated captures: BAD_INPUTS X26.
 
 use std::path::Path;
 use std::process::Output;

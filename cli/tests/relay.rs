@@ -136,6 +136,7 @@ fn raw_on_both_sides_is_a_plain_proxy() {
 
 #[test]
 fn a_decode_error_ends_only_that_pair() {
+    // BAD_INPUTS X23
     let (_echo, relay) =
         echo_behind_relay("127.0.0.1:0", "127.0.0.1:0", &["-q", "--codec", "len,max=100"], "len");
     let mut good = framed(&relay.addr, "len");
@@ -157,6 +158,7 @@ fn a_decode_error_ends_only_that_pair() {
 
 #[test]
 fn an_unreachable_upstream_closes_the_client_and_says_why() {
+    // BAD_INPUTS X24
     // A port that was just free: nothing listens there.
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let upstream = format!("127.0.0.1:{port}");
@@ -181,6 +183,7 @@ fn an_unreachable_upstream_closes_the_client_and_says_why() {
 
 #[test]
 fn a_client_half_close_reaches_the_server_and_replies_still_come_back() {
+    // BAD_INPUTS X22
     let (_echo, relay) = echo_behind_relay("127.0.0.1:0", "127.0.0.1:0", &["-q"], "len");
     let mut f = framed(&relay.addr, "len");
     for i in 0..50u32 {
@@ -198,6 +201,7 @@ fn a_client_half_close_reaches_the_server_and_replies_still_come_back() {
 
 #[test]
 fn a_server_half_close_reaches_the_client_and_the_client_can_still_send() {
+    // BAD_INPUTS X22
     // A server that greets, shuts its sending side, then reads one frame.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let upstream = listener.local_addr().unwrap().to_string();
@@ -262,6 +266,7 @@ fn a_thousand_clients_through_the_relay_lose_nothing() {
 
 #[test]
 fn a_slow_server_holds_the_client_back_with_bounded_memory() {
+    // BAD_INPUTS X25
     // A server that accepts and reads nothing for a while: the relay stops
     // reading the client once its queue towards the server is full, so the
     // client's writes block instead of the relay buffering everything.
@@ -345,4 +350,20 @@ fn record_captures_every_frame_with_its_direction() {
     let out = Command::new(BIN).args(["replay", &cap_s, &other.addr, "--timeout", "5"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_client_stalling_mid_frame_is_cut_off_by_the_frame_deadline() {
+    // BAD_INPUTS T4 through the relay: half a header, then nothing.
+    let (_echo, relay) =
+        echo_behind_relay("127.0.0.1:0", "127.0.0.1:0", &["-q", "--frame-timeout", "1"], "len");
+    let mut slow = connect(&relay.addr);
+    slow.write_all(b"\x00\x00").unwrap();
+    let mut good = framed(&relay.addr, "len");
+    good.send(b"served meanwhile").unwrap();
+    assert_eq!(good.recv().unwrap().as_deref(), Some(&b"served meanwhile"[..]));
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest); // closed by the relay (EOF or reset)
+    let log = relay.wait_stderr(|s| s.contains("frame deadline"));
+    assert!(log.contains("connection 1") && log.contains("frame deadline"), "{log}");
 }
