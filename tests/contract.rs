@@ -593,7 +593,11 @@ fn frame_len_hints_are_never_wrong() {
         // A length prefix says it as soon as its header is in.
         let prefix = matches!(c, Codec::Length(_) | Codec::Varint(_) | Codec::Sync(_));
         if prefix {
-            assert!(hinted + 16 >= wire.len(), "{spec}: hinted from only {hinted} of {} prefixes", wire.len());
+            assert!(
+                hinted + 16 >= wire.len(),
+                "{spec}: hinted from only {hinted} of {} prefixes",
+                wire.len()
+            );
         }
     }
 }

@@ -10,8 +10,6 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockframe::{Codec, Framed};
-
 mod common;
 use common::*;
 
@@ -377,26 +375,6 @@ fn raw_codec_interoperates_with_the_seed_c_programs() {
     let served = server.finish();
     assert_eq!(text(&served.stdout), "Hello from client\n");
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn echo_client(addr: &str, id: usize, frames: usize) -> Result<(), String> {
-    let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
-    stream.set_write_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
-    let mut framed = Framed::new(stream, Codec::default());
-    // Pipelined: every frame goes out before the first reply is read.
-    for seq in 0..frames {
-        framed.send(format!("client {id} frame {seq}").as_bytes()).map_err(|e| e.to_string())?;
-    }
-    framed.flush().map_err(|e| e.to_string())?;
-    for seq in 0..frames {
-        let got = framed.recv().map_err(|e| format!("client {id}: {e}"))?;
-        let want = format!("client {id} frame {seq}");
-        if got.as_deref() != Some(want.as_bytes()) {
-            return Err(format!("client {id}: got {got:?}, want {want}"));
-        }
-    }
-    Ok(())
 }
 
 /// BAD_INPUTS T9: 1,000 concurrent clients × 100 frames through one

@@ -226,25 +226,6 @@ fn a_server_half_close_reaches_the_client_and_the_client_can_still_send() {
     assert_eq!(got.unwrap().as_deref(), Some(&b"still talking"[..]));
 }
 
-fn relay_client(addr: &str, id: usize, frames: usize) -> Result<(), String> {
-    let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    stream.set_read_timeout(Some(WAIT)).map_err(|e| e.to_string())?;
-    stream.set_write_timeout(Some(WAIT)).map_err(|e| e.to_string())?;
-    let mut framed = Framed::new(stream, Codec::default());
-    for seq in 0..frames {
-        framed.queue(format!("client {id} frame {seq}").as_bytes()).map_err(|e| e.to_string())?;
-    }
-    framed.flush().map_err(|e| e.to_string())?;
-    for seq in 0..frames {
-        let got = framed.recv().map_err(|e| format!("client {id}: {e}"))?;
-        let want = format!("client {id} frame {seq}");
-        if got.as_deref() != Some(want.as_bytes()) {
-            return Err(format!("client {id}: got {got:?}, want {want}"));
-        }
-    }
-    Ok(())
-}
-
 #[test]
 fn a_thousand_clients_through_the_relay_lose_nothing() {
     let (clients, frames) = (1000usize, 100usize);
@@ -255,7 +236,7 @@ fn a_thousand_clients_through_the_relay_lose_nothing() {
             let addr = addr.clone();
             thread::Builder::new()
                 .stack_size(128 * 1024)
-                .spawn(move || relay_client(&addr, id, frames))
+                .spawn(move || echo_client(&addr, id, frames))
                 .unwrap()
         })
         .collect();
@@ -278,8 +259,10 @@ fn a_slow_server_holds_the_client_back_with_bounded_memory() {
         rx.recv().unwrap();
         s.set_read_timeout(Some(WAIT)).unwrap();
         let mut f = Framed::new(s, Codec::default());
+        // Until the end: the client's last frame may be cut off by its write
+        // timeout, so the pair may end with an error instead of a clean end.
         let mut n = 0u64;
-        while let Some(p) = f.recv().unwrap() {
+        while let Ok(Some(p)) = f.recv() {
             n += p.len() as u64;
         }
         n

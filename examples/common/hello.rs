@@ -1,6 +1,14 @@
 //! The seed's hello exchange over sockframe's default framing (u32 BE length
 //! prefix), blocking and non-blocking. Shared by `hello_server`,
-//! `hello_client` and `tests/hello.rs` (included with `#[path]`).
+//! `hello_client`, `tests/hello.rs` and the CLI's `sockframe demo` (each
+//! includes it with `#[path]`).
+//!
+//! The exchange comes in steps, one per side per message, so that a caller
+//! can run both ends in one thread, in wire order (`sockframe demo` does):
+//! [`Client::connect`], [`Client::say_hello`], [`Server::new`] on the
+//! accepted stream, [`Server::read_hello`], [`Server::reply`],
+//! [`Client::read_reply`]. Every step writes its line to a
+//! `&mut dyn Write` and takes at most [`TIMEOUT`].
 #![allow(dead_code)]
 
 use std::error::Error;
@@ -48,30 +56,68 @@ fn text(b: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(b)
 }
 
-/// Blocking server side of one exchange.
-pub fn serve_blocking(stream: TcpStream, out: &mut dyn Write) -> Res<()> {
-    stream.set_nodelay(true)?;
-    net::set_timeouts(&stream, Some(TIMEOUT), Some(TIMEOUT))?;
-    let mut framed = Framed::new(stream, LengthCodec::new());
-    let msg = framed.recv()?.ok_or("client closed before saying hello")?;
-    writeln!(out, "{}", text(&msg))?;
-    framed.send(SERVER_HELLO)?;
-    framed.flush()?;
-    writeln!(out, "Hello message sent to client")?;
-    Ok(())
+/// One end of the exchange: a blocking stream with timeouts, or a
+/// non-blocking one that waits for readiness with mio.
+enum Conn {
+    Blocking(Framed<TcpStream, LengthCodec>),
+    NonBlocking(Framed<mio::net::TcpStream, LengthCodec>, Poll),
 }
 
-/// Blocking client side of the exchange.
-pub fn client_blocking(addr: SocketAddr, out: &mut dyn Write) -> Res<()> {
-    let stream = net::tcp_connect_timeout(&addr, TIMEOUT)?;
-    net::set_timeouts(&stream, Some(TIMEOUT), Some(TIMEOUT))?;
-    let mut framed = Framed::new(stream, LengthCodec::new());
-    framed.send(CLIENT_HELLO)?;
-    framed.flush()?;
-    writeln!(out, "Hello message sent to server")?;
-    let reply = framed.recv()?.ok_or("server closed without a reply")?;
-    writeln!(out, "{}", text(&reply))?;
-    Ok(())
+impl Conn {
+    fn new(stream: TcpStream, nonblocking: bool) -> Res<Conn> {
+        stream.set_nodelay(true)?;
+        if !nonblocking {
+            net::set_timeouts(&stream, Some(TIMEOUT), Some(TIMEOUT))?;
+            return Ok(Conn::Blocking(Framed::new(stream, LengthCodec::new())));
+        }
+        stream.set_nonblocking(true)?;
+        let poll = Poll::new()?;
+        let mut framed = Framed::new(mio::net::TcpStream::from_std(stream), LengthCodec::new());
+        poll.registry().register(framed.get_mut(), Token(0), Interest::READABLE | Interest::WRITABLE)?;
+        Ok(Conn::NonBlocking(framed, poll))
+    }
+
+    /// Writes `frame` out completely.
+    fn send(&mut self, frame: &[u8]) -> Res<()> {
+        match self {
+            Conn::Blocking(framed) => {
+                framed.send(frame)?;
+                framed.flush()?;
+            }
+            Conn::NonBlocking(framed, poll) => {
+                let mut events = Events::with_capacity(4);
+                let deadline = Instant::now() + TIMEOUT;
+                framed.queue(frame)?;
+                while !framed.try_flush()? {
+                    wait(poll, &mut events, deadline)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The next frame; an error if the peer closes first.
+    fn recv(&mut self) -> Res<Vec<u8>> {
+        match self {
+            Conn::Blocking(framed) => {
+                Ok(framed.recv()?.ok_or("peer closed before sending a frame")?.to_vec())
+            }
+            // Waits for readiness instead of retrying (the seed's version
+            // printed an empty line when its single non-blocking `recv` hit
+            // EAGAIN).
+            Conn::NonBlocking(framed, poll) => {
+                let mut events = Events::with_capacity(4);
+                let deadline = Instant::now() + TIMEOUT;
+                loop {
+                    match framed.try_recv_with(|p| p.to_vec())? {
+                        Recv::Frame(f) => return Ok(f),
+                        Recv::End => return Err("peer closed before sending a frame".into()),
+                        Recv::WouldBlock => wait(poll, &mut events, deadline)?,
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Waits for readiness with a bounded wait; never spins: `poll` sleeps in
@@ -85,69 +131,66 @@ fn wait(poll: &mut Poll, events: &mut Events, deadline: Instant) -> Res<()> {
     Ok(())
 }
 
-/// Drives `framed` until `frame` is fully written, then until one frame
-/// arrives, waiting for readiness instead of retrying (the seed's version
-/// printed an empty line when its single non-blocking `recv` hit EAGAIN).
-fn exchange_nonblocking(
-    framed: &mut Framed<mio::net::TcpStream, LengthCodec>,
-    poll: &mut Poll,
-    send_first: Option<&[u8]>,
-) -> Res<Option<Vec<u8>>> {
-    let mut events = Events::with_capacity(4);
-    let deadline = Instant::now() + TIMEOUT;
-    if let Some(frame) = send_first {
-        framed.queue(frame)?;
-        while !framed.try_flush()? {
-            wait(poll, &mut events, deadline)?;
-        }
-        return Ok(None);
+/// The client's end of the exchange.
+pub struct Client(Conn);
+
+impl Client {
+    /// Connects to the server (bounded by [`TIMEOUT`]).
+    pub fn connect(addr: SocketAddr, nonblocking: bool) -> Res<Client> {
+        let stream = net::tcp_connect_timeout(&addr, TIMEOUT)?;
+        Ok(Client(Conn::new(stream, nonblocking)?))
     }
-    loop {
-        match framed.try_recv_with(|p| p.to_vec())? {
-            Recv::Frame(f) => return Ok(Some(f)),
-            Recv::End => return Err("peer closed before sending a frame".into()),
-            Recv::WouldBlock => wait(poll, &mut events, deadline)?,
-        }
+
+    /// Sends "Hello from client" and says so.
+    pub fn say_hello(&mut self, out: &mut dyn Write) -> Res<()> {
+        self.0.send(CLIENT_HELLO)?;
+        writeln!(out, "Hello message sent to server")?;
+        Ok(())
+    }
+
+    /// Waits for the server's reply and prints it.
+    pub fn read_reply(&mut self, out: &mut dyn Write) -> Res<()> {
+        let reply = self.0.recv().map_err(|e| format!("no reply from the server: {e}"))?;
+        writeln!(out, "{}", text(&reply))?;
+        Ok(())
     }
 }
 
-fn nonblocking_framed(stream: TcpStream, poll: &Poll) -> Res<Framed<mio::net::TcpStream, LengthCodec>> {
-    stream.set_nodelay(true)?;
-    stream.set_nonblocking(true)?;
-    let mut framed = Framed::new(mio::net::TcpStream::from_std(stream), LengthCodec::new());
-    poll.registry().register(framed.get_mut(), Token(0), Interest::READABLE | Interest::WRITABLE)?;
-    Ok(framed)
+/// The server's end of one exchange, on an accepted stream.
+pub struct Server(Conn);
+
+impl Server {
+    pub fn new(stream: TcpStream, nonblocking: bool) -> Res<Server> {
+        Ok(Server(Conn::new(stream, nonblocking)?))
+    }
+
+    /// Waits for the client's message and prints it.
+    pub fn read_hello(&mut self, out: &mut dyn Write) -> Res<()> {
+        let msg = self.0.recv().map_err(|e| format!("no hello from the client: {e}"))?;
+        writeln!(out, "{}", text(&msg))?;
+        Ok(())
+    }
+
+    /// Sends "Hello from server" and says so.
+    pub fn reply(&mut self, out: &mut dyn Write) -> Res<()> {
+        self.0.send(SERVER_HELLO)?;
+        writeln!(out, "Hello message sent to client")?;
+        Ok(())
+    }
 }
 
-/// Non-blocking server side of one exchange.
-pub fn serve_nonblocking(stream: TcpStream, out: &mut dyn Write) -> Res<()> {
-    let mut poll = Poll::new()?;
-    let mut framed = nonblocking_framed(stream, &poll)?;
-    let msg = exchange_nonblocking(&mut framed, &mut poll, None)?.ok_or("no message")?;
-    writeln!(out, "{}", text(&msg))?;
-    exchange_nonblocking(&mut framed, &mut poll, Some(SERVER_HELLO))?;
-    writeln!(out, "Hello message sent to client")?;
-    Ok(())
-}
-
-/// Non-blocking client side of the exchange.
-pub fn client_nonblocking(addr: SocketAddr, out: &mut dyn Write) -> Res<()> {
-    let mut poll = Poll::new()?;
-    let stream = TcpStream::connect_timeout(&addr, TIMEOUT)?;
-    let mut framed = nonblocking_framed(stream, &poll)?;
-    exchange_nonblocking(&mut framed, &mut poll, Some(CLIENT_HELLO))?;
-    writeln!(out, "Hello message sent to server")?;
-    let reply = exchange_nonblocking(&mut framed, &mut poll, None)?.ok_or("no reply")?;
-    writeln!(out, "{}", text(&reply))?;
-    Ok(())
+/// Server side of one exchange on an accepted stream.
+pub fn serve_one(stream: TcpStream, nonblocking: bool, out: &mut dyn Write) -> Res<()> {
+    let mut server = Server::new(stream, nonblocking)?;
+    server.read_hello(out)?;
+    server.reply(out)
 }
 
 /// Serves one client (or every client, with `forever`) on `listener`.
 pub fn serve(listener: &TcpListener, nonblocking: bool, forever: bool, out: &mut dyn Write) -> Res<()> {
     loop {
         let (stream, _) = listener.accept()?;
-        let result = if nonblocking { serve_nonblocking(stream, out) } else { serve_blocking(stream, out) };
-        match result {
+        match serve_one(stream, nonblocking, out) {
             Ok(()) => {}
             Err(e) if forever => eprintln!("client failed: {e}"),
             Err(e) => return Err(e),
@@ -158,11 +201,9 @@ pub fn serve(listener: &TcpListener, nonblocking: bool, forever: bool, out: &mut
     }
 }
 
-/// Client entry point.
+/// Client side of the exchange.
 pub fn client(addr: SocketAddr, nonblocking: bool, out: &mut dyn Write) -> Res<()> {
-    if nonblocking {
-        client_nonblocking(addr, out)
-    } else {
-        client_blocking(addr, out)
-    }
+    let mut client = Client::connect(addr, nonblocking)?;
+    client.say_hello(out)?;
+    client.read_reply(out)
 }

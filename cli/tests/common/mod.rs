@@ -161,3 +161,25 @@ impl Drop for Server {
         }
     }
 }
+
+/// A client of an echo service: pipelines `frames` frames (every one out
+/// before the first reply is read), then checks every echo, in order.
+pub fn echo_client(addr: &str, id: usize, frames: usize) -> Result<(), String> {
+    let stream = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
+    stream.set_write_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
+    let mut framed = sockframe::Framed::new(stream, sockframe::Codec::default());
+    // Pipelined: every frame goes out before the first reply is read.
+    for seq in 0..frames {
+        framed.send(format!("client {id} frame {seq}").as_bytes()).map_err(|e| e.to_string())?;
+    }
+    framed.flush().map_err(|e| e.to_string())?;
+    for seq in 0..frames {
+        let got = framed.recv().map_err(|e| format!("client {id}: {e}"))?;
+        let want = format!("client {id} frame {seq}");
+        if got.as_deref() != Some(want.as_bytes()) {
+            return Err(format!("client {id}: got {got:?}, want {want}"));
+        }
+    }
+    Ok(())
+}
