@@ -394,3 +394,33 @@ fn a_truncated_last_line_is_a_warning_and_the_rest_replays() {
     assert_eq!(text(&dec.stdout).lines().count(), 3);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn listen_records_what_it_receives_and_answers() {
+    let dir = temp_dir("listen-record");
+    let cap = dir.join("listen.jsonl");
+    let server =
+        Server::listen("127.0.0.1:0", &["--quiet", "--echo", "--count", "2", "--record", path_str(&cap)]);
+    let out = sockframe(&["send", &server.addr, "one", "two", "--replies", "2"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let served = server.finish();
+    assert!(served.status.success(), "{}", text(&served.stderr));
+    let lines = lines_of(&cap);
+    assert_eq!(lines[0]["sockframe_capture"], 1);
+    assert_eq!(lines[0]["tool"], "listen");
+    let frames: Vec<(String, String)> = lines
+        .iter()
+        .filter(|l| l.get("dir").is_some() && l.get("hex").is_some())
+        .map(|l| (l["dir"].as_str().unwrap().to_owned(), l["hex"].as_str().unwrap().to_owned()))
+        .collect();
+    let (one, two) = (hex(b"one"), hex(b"two"));
+    assert_eq!(
+        frames,
+        [("c2s".into(), one.clone()), ("s2c".into(), one), ("c2s".into(), two.clone()), ("s2c".into(), two)]
+    );
+    // The capture replays against another echo server.
+    let echo = Server::listen("127.0.0.1:0", &["--quiet", "--echo"]);
+    let out = sockframe(&["replay", path_str(&cap), &echo.addr], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
