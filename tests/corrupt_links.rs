@@ -670,3 +670,96 @@ fn c4_cobs_discard_skips_bad_frames() {
         assert!(out.peak_buffered <= d.max_wire_len() + chunk);
     }
 }
+
+#[test]
+fn sync_length_widths_and_sync_word_sizes_at_their_limits() {
+    for width in [1usize, 2, 4] {
+        let max = if width == 1 { 255 } else { 1000 };
+        let c = SyncCodec::builder().length_width(width).max_frame_length(max).build().unwrap();
+        let c: Codec = c.into();
+        let payloads: Vec<Vec<u8>> = vec![b"x".to_vec(), vec![9u8; max], Vec::new()];
+        let mut wire = Vec::new();
+        for p in &payloads {
+            wire.extend(enc(&mut c.clone(), p));
+        }
+        // Header: 2-byte sync word, `width` length bytes, 2 check bytes.
+        assert_eq!(enc(&mut c.clone(), b"x").len(), 2 + width + 2 + 1 + 4, "width {width}");
+        let out = decode_chunked(&mut c.clone(), &wire, &[3]);
+        assert_eq!((out.frames, out.end), (payloads, Ok(())), "width {width}");
+    }
+    // A sync word of exactly 8 bytes is the longest there is.
+    let c = SyncCodec::builder().sync_word(&[0xa5; 8]).build().unwrap();
+    assert_eq!(c.sync_word(), [0xa5; 8]);
+}
+
+#[test]
+fn sync_frames_over_the_maximum_fail_or_are_skipped() {
+    // A header that checks out but declares more than this decoder's max.
+    let big = codec("sync");
+    let mut wire = enc(&mut big.clone(), &[1u8; 200]);
+    wire.extend(enc(&mut big.clone(), b"fits"));
+    let out = decode_all(&codec("sync,max=100"), &wire);
+    assert_eq!(out.end, Err(DecodeError::FrameTooLarge { declared: 200, max: 100 }));
+    let out = decode_all(&codec("sync,max=100,discard"), &wire);
+    assert_eq!(out.frames, [b"fits".to_vec()]);
+    assert_eq!(out.skipped.regions, 1);
+}
+
+/// A forged header at `at` (sync `a5`, 2-byte length) whose frame would end
+/// at `end`; its payload CRC never matches.
+fn forged_header(wire: &mut [u8], at: usize, end: usize) {
+    let len = (end - at - 5 - 4) as u16;
+    let mut head = vec![0xa5];
+    head.extend_from_slice(&len.to_be_bytes());
+    let check = CrcAlgorithm::Crc16CcittFalse.checksum(&head) as u16;
+    head.extend_from_slice(&check.to_be_bytes());
+    wire[at..at + 5].copy_from_slice(&head);
+}
+
+#[test]
+fn sync_nested_failed_frames_are_bounded_so_the_work_stays_linear() {
+    // Crafted input: six forged headers one inside the other, all claiming
+    // to end at byte 200, a good frame G inside them and H after them. The
+    // decoder looks inside a failed frame (a dropped byte would put the next
+    // frame there), but only while at most four failed frames nest: at the
+    // fifth it skips the outermost whole, so no byte is covered by more than
+    // five CRCs. G is lost to that bound; H is found.
+    let c = codec("sync:a5,max=300,discard");
+    let mut wire = vec![0u8; 200];
+    for at in [0, 5, 10, 15, 20, 25] {
+        forged_header(&mut wire, at, 200);
+    }
+    let good = enc(&mut c.clone(), b"G");
+    wire[30..30 + good.len()].copy_from_slice(&good);
+    wire.extend(enc(&mut c.clone(), b"H"));
+    for cuts in [vec![], vec![1], vec![7]] {
+        let out = decode_chunked(&mut c.clone(), &wire, &cuts);
+        assert_eq!(out.frames, [b"H".to_vec()], "cuts {cuts:?}");
+        assert_eq!(out.end, Ok(()));
+    }
+    // With only four nested, G is found inside them.
+    let mut wire = vec![0u8; 200];
+    for at in [0, 5, 10, 15] {
+        forged_header(&mut wire, at, 200);
+    }
+    wire[30..30 + good.len()].copy_from_slice(&good);
+    wire.extend(enc(&mut c.clone(), b"H"));
+    let out = decode_all(&c, &wire);
+    assert_eq!(out.frames, [b"G".to_vec(), b"H".to_vec()]);
+}
+
+#[test]
+fn sync_end_of_stream_resyncs_past_a_chance_header() {
+    // A forged header claims 1,000 bytes that never come; a good frame
+    // follows it. At the end of the stream, discard mode gives up on the
+    // header and finds the frame; strict mode reports the truncation.
+    let c = codec("sync:a5,max=2000,discard");
+    let mut wire = vec![0u8; 5];
+    forged_header(&mut wire, 0, 1009);
+    wire.extend(enc(&mut c.clone(), b"after"));
+    let out = decode_all(&c, &wire);
+    assert_eq!((out.frames, out.end), (vec![b"after".to_vec()], Ok(())));
+    let out = decode_all(&codec("sync:a5,max=2000"), &wire);
+    assert!(out.frames.is_empty());
+    assert!(matches!(out.end, Err(DecodeError::Truncated { .. })), "{:?}", out.end);
+}

@@ -235,6 +235,7 @@ impl SyncCodec {
 
     /// A builder with the default settings.
     pub fn builder() -> SyncBuilder {
+        // (Equivalent mutant: cargo-mutants' `Default::default()` is this.)
         SyncBuilder::default()
     }
 
@@ -321,6 +322,7 @@ impl Decoder for SyncCodec {
         let field = header.get(s..s + self.width).unwrap_or_default();
         let stored =
             header.get(s + self.width..).and_then(|b| <[u8; 2]>::try_from(b).ok()).unwrap_or_default();
+        // (Equivalent mutant: `^` for `|`, the low byte of `acc << 8` is 0.)
         let declared = field.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
         // BAD_INPUTS S2: a corrupted length field fails the header check.
         let covered = header.get(..s + self.width).unwrap_or_default();
