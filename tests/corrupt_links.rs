@@ -763,3 +763,17 @@ fn sync_end_of_stream_resyncs_past_a_chance_header() {
     assert!(out.frames.is_empty());
     assert!(matches!(out.end, Err(DecodeError::Truncated { .. })), "{:?}", out.end);
 }
+
+#[test]
+fn sync_has_an_envelope_so_the_transport_sends_payloads_without_copying() {
+    // The envelope is the encoding around the payload: head, payload, tail.
+    let mut c = SyncCodec::new();
+    for p in [&b""[..], b"hello", &[0xeb; 300]] {
+        let env = c.envelope(p).unwrap().expect("sync framing has an envelope");
+        let mut joined = env.head().to_vec();
+        joined.extend_from_slice(p);
+        joined.extend_from_slice(env.tail());
+        assert_eq!(joined, enc(&mut c, p));
+    }
+    assert!(c.envelope(&vec![0; 70_000]).is_err());
+}

@@ -403,6 +403,7 @@ impl Decoder for SyncCodec {
             return None;
         }
         let field = header.get(s..s + self.width)?;
+        // (Equivalent mutant: `^` for `|`, as in `decode`.)
         let len = field.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
         let len = usize::try_from(len).ok().filter(|&l| l <= self.max)?;
         Some(self.header_len() + len + self.checksum.len())
@@ -430,6 +431,8 @@ impl Encoder for SyncCodec {
     fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
         let (head, n) = self.head(payload.len())?;
         let crc = self.checksum.wire_bytes(payload);
+        // (Equivalent mutants in this sum: `reserve` is only a hint, the
+        // bytes written are the same.)
         dst.reserve(n + payload.len() + self.checksum.len());
         dst.put_slice(head.get(..n).unwrap_or_default());
         dst.put_slice(payload);
