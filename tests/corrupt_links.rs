@@ -777,3 +777,63 @@ fn sync_has_an_envelope_so_the_transport_sends_payloads_without_copying() {
     }
     assert!(c.envelope(&vec![0; 70_000]).is_err());
 }
+
+#[test]
+fn checksum_and_hdlc_settings_read_back_and_their_limits() {
+    use sockframe::ChecksumCodec;
+    use sockframe::LengthCodec;
+    // Native byte order is the machine's.
+    let native = Checksum::new(CrcAlgorithm::Crc16Xmodem).with_order(Endian::Native).order();
+    assert_eq!(native, if cfg!(target_endian = "little") { Endian::Little } else { Endian::Big });
+    let c = ChecksumCodec::new(LengthCodec::new(), Checksum::new(CrcAlgorithm::Crc32));
+    assert!(!c.discards());
+    let c = c.discard(true);
+    assert!(c.discards());
+    assert_eq!(c.checksum(), Checksum::new(CrcAlgorithm::Crc32));
+    assert_eq!(c.inner().max_frame_length(), LengthCodec::new().max_frame_length());
+    // The trailer's codec passes its inner framing's length hint on.
+    let spec = codec("len,crc=crc32c");
+    let wire = enc(&mut spec.clone(), &[5u8; 3000]);
+    assert_eq!(spec.frame_len_hint(&wire[..10]), Some(wire.len()));
+    // HDLC: the maximum in force, and the largest one the builder takes.
+    let h = HdlcCodec::builder().max_frame_length(1234).build().unwrap();
+    assert_eq!(h.max_frame_length(), 1234);
+    let limit = sockframe::limits::NO_LIMIT / 2 - 8;
+    assert!(HdlcCodec::builder().max_frame_length(limit).build().is_ok());
+    assert!(HdlcCodec::builder().max_frame_length(limit + 1).build().is_err());
+}
+
+#[test]
+fn slip_and_hdlc_limits_and_settings() {
+    let s = SlipCodec::builder().max_frame_length(77).leading_end(false).build().unwrap();
+    assert_eq!((s.max_frame_length(), s.leading_end(), s.discards()), (77, false, false));
+    assert!(SlipCodec::new().leading_end());
+    assert!(SlipCodec::builder().discard(true).build().unwrap().discards());
+    let limit = sockframe::limits::NO_LIMIT / 2 - 2;
+    assert!(SlipCodec::builder().max_frame_length(limit).build().is_ok());
+    assert!(SlipCodec::builder().max_frame_length(limit + 1).build().is_err());
+    // The envelope (none: HDLC and SLIP transform the payload) still
+    // enforces the maximum, as encode does.
+    let mut h = HdlcCodec::builder().max_frame_length(10).build().unwrap();
+    assert_eq!(h.envelope(&[0; 10]), Ok(None));
+    assert_eq!(h.envelope(&[0; 11]), Err(EncodeError::PayloadTooLarge { len: 11, max: 10 }));
+    let mut s = SlipCodec::builder().max_frame_length(10).build().unwrap();
+    assert_eq!(s.envelope(&[1; 10]), Ok(None));
+    assert_eq!(s.envelope(&[1; 11]), Err(EncodeError::PayloadTooLarge { len: 11, max: 10 }));
+    assert_eq!(s.envelope(b""), Err(EncodeError::EmptyPayload));
+}
+
+#[test]
+fn kiss_frames_at_the_maximum() {
+    let mut k = KissCodec::builder().max_frame_length(5).build_kiss().unwrap();
+    assert_eq!(k.max_frame_length(), 5);
+    let data = KissHeader { port: 0, command: KissCommand::Data };
+    let mut out = BytesMut::new();
+    // Command byte + 4 data bytes = the maximum of 5.
+    k.encode_frame(data, b"abcd", &mut out).unwrap();
+    assert_eq!(
+        k.encode_frame(data, b"abcde", &mut out),
+        Err(EncodeError::PayloadTooLarge { len: 6, max: 5 })
+    );
+    assert_eq!(&out[..], b"\xc0\x00abcd\xc0");
+}

@@ -278,6 +278,7 @@ impl Checksum {
     /// [`len`](Self::len)).
     #[inline]
     pub fn read(&self, trailer: &[u8]) -> u32 {
+        // (Equivalent mutant: `^` for `|`, the low byte of `acc << 8` is 0.)
         let fold = |acc: u32, &b: &u8| (acc << 8) | u32::from(b);
         if self.little() {
             trailer.iter().rev().fold(0, fold)
@@ -450,6 +451,8 @@ impl<C: Encoder> Encoder for ChecksumCodec<C> {
         self.scratch.extend_from_slice(payload);
         self.checksum.append(payload, &mut self.scratch);
         let result = self.inner.encode(&self.scratch, dst);
+        // (Equivalent mutants here: when the scratch buffer is released only
+        // changes memory, never the bytes written.)
         if self.scratch.capacity() > 64 * 1024 {
             // Don't keep a large payload's buffer for good.
             self.scratch = Vec::new();
@@ -466,6 +469,7 @@ impl<C: Encoder> Encoder for ChecksumCodec<C> {
     /// The trailer depends on the payload's bytes: always `Ok(None)`, or the
     /// inner codec's size error.
     fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
+        // (cargo-mutants' `Ok(None)` for this body is this body.)
         let _ = payload;
         Ok(None)
     }

@@ -159,6 +159,7 @@ impl HdlcCodec {
 
     /// A builder with the default settings.
     pub fn builder() -> HdlcBuilder {
+        // (Equivalent mutant: cargo-mutants' `Default::default()` is this.)
         HdlcBuilder::default()
     }
 

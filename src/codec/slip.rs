@@ -153,6 +153,7 @@ impl SlipCodec {
 
     /// A builder with the default settings.
     pub fn builder() -> SlipBuilder {
+        // (Equivalent mutant: cargo-mutants' `Default::default()` is this.)
         SlipBuilder::default()
     }
 
@@ -330,6 +331,7 @@ impl KissHeader {
             KissCommand::Return => return 0xff,
             KissCommand::Unknown(n) => n & 0x0f,
         };
+        // (Equivalent mutant: `^` for `|`, the two nibbles never overlap.)
         (self.port << 4) | cmd
     }
 }
@@ -371,6 +373,7 @@ impl KissCodec {
 
     /// A builder ([`SlipBuilder::build_kiss`]) with the default settings.
     pub fn builder() -> SlipBuilder {
+        // (Equivalent mutant: cargo-mutants' `Default::default()` is this.)
         SlipBuilder::default()
     }
 
