@@ -367,20 +367,40 @@ fn split_frame(frame: Frame, buf: &mut BytesMut) -> Bytes {
     payload
 }
 
-impl<D: Decoder + ?Sized> Decoder for &mut D {
-    fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
-        (**self).decode(buf)
-    }
-    fn decode_eof(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
-        (**self).decode_eof(buf)
-    }
-    fn max_wire_len(&self) -> usize {
-        (**self).max_wire_len()
-    }
-    fn frame_len_hint(&self, buf: &[u8]) -> Option<usize> {
-        (**self).frame_len_hint(buf)
-    }
+/// `Decoder` and `Encoder` for a pointer to one (`&mut D`, `Box<D>`): every
+/// method forwarded, the provided ones too, so a wrapper never falls back to
+/// a default the codec overrides.
+macro_rules! forward_codec {
+    ($($ptr:ty),*) => {$(
+        impl<D: Decoder + ?Sized> Decoder for $ptr {
+            #[inline]
+            fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+                (**self).decode(buf)
+            }
+            fn decode_eof(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+                (**self).decode_eof(buf)
+            }
+            fn max_wire_len(&self) -> usize {
+                (**self).max_wire_len()
+            }
+            fn frame_len_hint(&self, buf: &[u8]) -> Option<usize> {
+                (**self).frame_len_hint(buf)
+            }
+        }
+
+        impl<D: Encoder + ?Sized> Encoder for $ptr {
+            #[inline]
+            fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
+                (**self).encode(payload, dst)
+            }
+            fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
+                (**self).envelope(payload)
+            }
+        }
+    )*};
 }
+
+forward_codec!(&mut D, alloc::boxed::Box<D>);
 
 /// Iterates over the complete frames in a buffer, lending payloads straight
 /// out of it: no allocation, no reference counting.
@@ -681,40 +701,5 @@ pub(crate) fn encode_enveloped(
         }
         // Only reached if a framing's header outgrew Envelope::CAPACITY.
         None => Err(EncodeError::PayloadTooLarge { len: payload.len(), max: 0 }),
-    }
-}
-
-impl<E: Encoder + ?Sized> Encoder for &mut E {
-    fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
-        (**self).encode(payload, dst)
-    }
-    fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
-        (**self).envelope(payload)
-    }
-}
-
-impl<C: Decoder + ?Sized> Decoder for alloc::boxed::Box<C> {
-    #[inline]
-    fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
-        (**self).decode(buf)
-    }
-    fn decode_eof(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
-        (**self).decode_eof(buf)
-    }
-    fn max_wire_len(&self) -> usize {
-        (**self).max_wire_len()
-    }
-    fn frame_len_hint(&self, buf: &[u8]) -> Option<usize> {
-        (**self).frame_len_hint(buf)
-    }
-}
-
-impl<C: Encoder + ?Sized> Encoder for alloc::boxed::Box<C> {
-    #[inline]
-    fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
-        (**self).encode(payload, dst)
-    }
-    fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
-        (**self).envelope(payload)
     }
 }
