@@ -178,6 +178,11 @@ pub struct RecvBuf {
     // bytes held at once in that time.
     window: usize,
     peak: usize,
+    // Bytes that owned frames took off the front of the current allocation
+    // (`split_frame`): the allocation is `split + buf.capacity()` bytes, and
+    // these bytes count as consumed front when deciding whether moving the
+    // live bytes back to the start is cheap.
+    split: usize,
 }
 
 /// [`RecvBuf::extend_from_slice`] was given more bytes than fit under the cap;
@@ -232,6 +237,7 @@ impl RecvBuf {
             cap,
             window: 0,
             peak: 0,
+            split: 0,
         }
     }
 
@@ -257,7 +263,7 @@ impl RecvBuf {
         if n > self.cap - len {
             return Err(CapExceeded { len, additional: n, cap: self.cap });
         }
-        if self.window >= self.buf.capacity() {
+        if self.window >= self.allocated() {
             self.review();
         }
         // (Only a shortcut: `make_room` does nothing when the bytes fit.)
@@ -271,7 +277,7 @@ impl RecvBuf {
                 // first: the allocation is reclaimed, or grows (doubling, up
                 // to the cap).
                 let total = self.end + n;
-                let doubled = self.buf.capacity().saturating_mul(2).max(self.initial).min(self.cap);
+                let doubled = self.allocated().saturating_mul(2).max(self.initial).min(self.cap);
                 let _ = self.reserve_total(total, total.max(doubled));
                 self.buf.truncate(self.end);
                 self.buf.extend_from_slice(bytes);
@@ -283,27 +289,51 @@ impl RecvBuf {
     }
 
     /// Makes the allocation hold `need` bytes counted from the buffer's
-    /// current start (the consumed front included), never passing the cap:
-    /// reclaims the allocation cheaply when no owned frame holds it, else
-    /// allocates `grow_to` (>= `need`) bytes exactly (a `Vec`'s amortised
-    /// growth could pass the cap). When the allocation changes, the consumed
-    /// front is dropped and `start` becomes 0; returns how many bytes that
-    /// was.
+    /// current start (the consumed front included), never passing the cap.
+    /// It moves the live bytes back to the start of the allocation when that
+    /// is cheap (the rule of [`spare`](Self::spare), with the bytes owned
+    /// frames took off the front counted as freed) or when `grow_to` is no
+    /// larger than the allocation, and no owned frame still holds it; else
+    /// it allocates `grow_to` (>= `need`) bytes exactly (a `Vec`'s amortised
+    /// growth could pass the cap). So a stream of large owned frames settles
+    /// on a buffer where moving a partial frame is rare, as borrowed frames
+    /// do, instead of moving nearly every frame once. When the allocation
+    /// changes, the consumed front is dropped and `start` becomes 0; returns
+    /// how many bytes that was.
     fn reserve_total(&mut self, need: usize, grow_to: usize) -> usize {
         if self.buf.capacity() >= need {
             return 0;
         }
+        let allocated = self.allocated();
         let dropped = self.start;
         self.buf.truncate(self.end);
         self.buf.advance(dropped);
         self.end -= dropped;
         self.start = 0;
-        if !self.buf.try_reclaim(need - dropped - self.end) {
-            let mut bigger = BytesMut::with_capacity(grow_to.max(need - dropped));
-            bigger.extend_from_slice(&self.buf);
-            self.buf = bigger;
+        let front = self.split.saturating_add(dropped);
+        let cheap = self.end <= MIN_READ || self.end.saturating_mul(8) <= front;
+        let reclaim = cheap || grow_to <= allocated;
+        if !(reclaim && self.buf.try_reclaim(need - dropped - self.end)) {
+            let size = if reclaim && self.split > 0 {
+                // Owned frames the caller keeps hold the allocation: carry
+                // on in fresh memory of the initial size, not twice theirs.
+                (need - dropped).max(self.initial)
+            } else {
+                grow_to.max(need - dropped)
+            };
+            let mut fresh = BytesMut::with_capacity(size);
+            fresh.extend_from_slice(&self.buf);
+            self.buf = fresh;
         }
+        self.split = 0;
         dropped
+    }
+
+    /// The size of the current allocation, counting the front that owned
+    /// frames took.
+    #[inline]
+    fn allocated(&self) -> usize {
+        self.split.saturating_add(self.buf.capacity())
     }
 
     /// A frame of `frame_len` wire bytes is arriving at the front of the
@@ -353,6 +383,25 @@ impl RecvBuf {
             self.buf.copy_within(self.start..self.end, 0);
             self.end = len;
             self.start = 0;
+        }
+        self.reclaim_front();
+    }
+
+    /// Owned frames took the front of the allocation: once they are all
+    /// dropped and at most 4 KiB are live, moves those bytes back to its
+    /// start, as compaction does for borrowed frames. So the receive buffer
+    /// keeps reusing the same cache-warm memory, instead of filling the rest
+    /// of the allocation and then moving (or reallocating for) a large
+    /// partial frame. While the caller keeps a frame, nothing moves.
+    #[inline]
+    fn reclaim_front(&mut self) {
+        if self.split > 0 && self.start == 0 && self.end <= MIN_READ {
+            self.buf.truncate(self.end);
+            // Asking for the whole allocation makes the `BytesMut` move the
+            // bytes to its start (it never allocates in `try_reclaim`).
+            if self.buf.try_reclaim(self.allocated() - self.end) {
+                self.split = 0;
+            }
         }
     }
 
@@ -450,6 +499,7 @@ impl RecvBuf {
         }
         self.end -= at;
         self.start = 0;
+        self.split = self.split.saturating_add(at);
         self.window = self.window.saturating_add(consumed);
         head
     }
@@ -521,35 +571,37 @@ impl RecvBuf {
     /// large frames settles on a buffer about 8 frames large where compaction
     /// costs little, instead of copying each partial frame forward.
     pub fn spare(&mut self) -> &mut [u8] {
-        if self.window >= self.buf.capacity() {
+        if self.window >= self.allocated() {
             self.review();
         }
+        // The buffer's size, counting the front owned frames took.
+        let size = self.split.saturating_add(self.buf.len());
         // A useful read: half the buffer, between 4 KiB and a full 64 KiB
         // read, so a large buffer is never read into a few KiB at a time.
-        let want = (self.buf.len() / 2).clamp(MIN_READ, MAX_READ).min(self.cap);
+        let want = (size / 2).clamp(MIN_READ, MAX_READ).min(self.cap);
         if self.buf.len() - self.end < want {
+            self.reclaim_front();
             let len = self.len();
             // Moving a few KiB costs less than a syscall; moving a large
             // partial frame is worth it only when it frees far more.
             let cheap = len <= MIN_READ || len.saturating_mul(8) <= self.start;
             // (`start >= 0` would do as well: compacting from 0 moves nothing.)
-            if self.start > 0 && (cheap || self.buf.len() >= self.cap) {
+            if self.start > 0 && (cheap || size >= self.cap) {
                 self.buf.copy_within(self.start..self.end, 0);
                 self.end = len;
                 self.start = 0;
             }
-            // (`<= cap` would do as well: growing to the cap at the cap is a
-            // resize to the same length.)
-            if self.buf.len() - self.end < want && self.buf.len() < self.cap {
-                let grown = self
-                    .buf
-                    .len()
-                    .saturating_mul(2)
-                    .max(self.initial)
-                    .max(self.end.saturating_add(want))
-                    .min(self.cap);
-                let dropped = self.reserve_total(self.end + want, grown);
-                let len = (grown - dropped).min(self.buf.capacity()).max(self.end + want);
+            // Grow (up to the cap), or use room the allocation already
+            // has: the front owned frames took, or capacity not yet
+            // initialised. (`<= cap` would do as well: growing to the cap at
+            // the cap is a resize to the same length.)
+            if self.buf.len() - self.end < want && (size < self.cap || self.allocated() > self.buf.len()) {
+                let grown =
+                    size.saturating_mul(2).max(self.initial).max(self.end.saturating_add(want)).min(self.cap);
+                // The live bytes and a useful read, never past the cap.
+                let need = self.start + self.len().saturating_add(want).min(self.cap);
+                let dropped = self.reserve_total(need, grown);
+                let len = (grown - dropped).max(self.end + want).min(self.buf.capacity());
                 self.buf.resize(len, 0);
             }
         }
@@ -565,7 +617,7 @@ impl RecvBuf {
     /// keeps it (T7).
     #[cold]
     fn review(&mut self) {
-        if self.peak <= self.buf.capacity() / 4 {
+        if self.peak <= self.allocated() / 4 {
             self.maybe_shrink();
         }
         self.window = 0;
@@ -582,7 +634,7 @@ impl RecvBuf {
     /// frame: a stream of large frames would then free and regrow the buffer
     /// for every frame.
     pub fn maybe_shrink(&mut self) {
-        if self.buf.capacity() > self.initial.saturating_mul(16) && self.len() <= self.initial {
+        if self.allocated() > self.initial.saturating_mul(16) && self.len() <= self.initial {
             self.shrink();
         }
     }
@@ -593,6 +645,7 @@ impl RecvBuf {
         small[..self.len()].copy_from_slice(self.data());
         self.end = self.len();
         self.start = 0;
+        self.split = 0;
         self.buf = small;
     }
 
@@ -702,7 +755,7 @@ impl<D: Decoder + ?Sized> Iterator for OwnedFrames<'_, D> {
     type Item = Result<Bytes, DecodeError>;
 
     // (`inline(always)` measured faster on 16 B frames and slower on 256 B.)
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
             let data = self.buf.data_mut();
@@ -1395,6 +1448,68 @@ mod tests {
             Utf8Bytes::try_from(Bytes::from_static(b"ab\xff")),
             Err(DecodeError::InvalidUtf8 { valid_up_to: 2 })
         );
+    }
+
+    /// A stream of `n` frames of `size` bytes in the default length layout.
+    fn len_stream(n: usize, size: usize) -> Vec<u8> {
+        (0..n).flat_map(|i| [&(size as u32).to_be_bytes()[..], &vec![i as u8; size]].concat()).collect()
+    }
+
+    #[test]
+    fn owned_frames_dropped_as_they_come_reuse_the_front_of_the_buffer() {
+        // 10 KB frames arriving 1,460 bytes at a time. Once a frame is split
+        // off and dropped, the few bytes after it go back to the start of the
+        // allocation, so every frame is received into the same memory (as
+        // borrowed frames are), and the buffer never grows past two frames.
+        let mut codec = crate::LengthCodec::new();
+        let mut b = RecvBuf::new(4096, 1 << 20);
+        let mut starts = Vec::new();
+        for chunk in len_stream(40, 10_000).chunks(1460) {
+            b.extend_from_slice(chunk).unwrap();
+            assert!(b.capacity() <= 2 * 10_004, "capacity {}", b.capacity());
+            for frame in b.frames_owned(&mut codec) {
+                let frame = frame.unwrap();
+                assert!(frame.iter().all(|&x| x == starts.len() as u8));
+                starts.push(frame.as_ptr() as usize);
+            }
+        }
+        assert_eq!(starts.len(), 40);
+        assert!(starts[2..].iter().all(|&p| p == starts[1]), "frames moved: {starts:?}");
+    }
+
+    #[test]
+    fn owned_frames_kept_by_the_caller_are_never_moved_or_overwritten() {
+        // The same stream with every frame kept: the buffer cannot reuse the
+        // memory they hold, so it carries on after them (BAD_INPUTS X21).
+        let mut codec = crate::LengthCodec::new();
+        let mut b = RecvBuf::new(4096, 1 << 20);
+        let mut kept = Vec::new();
+        for chunk in len_stream(40, 10_000).chunks(1460) {
+            b.extend_from_slice(chunk).unwrap();
+            kept.extend(b.frames_owned(&mut codec).map(Result::unwrap));
+        }
+        assert_eq!(kept.len(), 40);
+        for (i, frame) in kept.iter().enumerate() {
+            assert!(frame.len() == 10_000 && frame.iter().all(|&x| x == i as u8), "frame {i}");
+        }
+    }
+
+    #[test]
+    fn a_large_partial_frame_behind_owned_frames_grows_the_buffer_instead_of_moving() {
+        // A frame kept by the caller holds the front; 9,000 live bytes are
+        // behind 1,004 split off. Moving them would cost more than 1/8 of
+        // what it frees, so the buffer grows (doubling the allocation).
+        let mut codec = crate::LengthCodec::new();
+        let mut b = RecvBuf::new(10_004, 1 << 20);
+        let stream = len_stream(3, 1000);
+        b.extend_from_slice(&stream[..1004]).unwrap();
+        let kept: Vec<Bytes> = b.frames_owned(&mut codec).map(Result::unwrap).collect();
+        b.extend_from_slice(&[0; 9000]).unwrap();
+        assert_eq!(b.capacity(), 9000, "the rest of the allocation");
+        drop(kept);
+        b.extend_from_slice(&[0; 100]).unwrap();
+        assert_eq!(b.capacity(), 2 * 10_004);
+        assert_eq!(b.len(), 9100);
     }
 
     #[test]

@@ -337,12 +337,16 @@ fn owned_frames_split_off_without_growing_the_buffer() {
     // `recv` splits each payload off the receive buffer (no copy). Frames
     // dropped as they come let the buffer reuse its memory: it stays near
     // its initial size over a long stream of small frames, and a huge frame
-    // is let go once small traffic follows (T7).
+    // is let go once small traffic follows (T7): the buffer is reviewed once
+    // per buffer's worth of traffic (here about 1 MiB), so after at most two
+    // reviews, about 2 MiB of small frames.
     let small: Vec<Vec<u8>> = (0..20_000u32).map(|i| i.to_le_bytes().repeat(8)).collect();
     let big = vec![7u8; 1 << 20];
     let mut frames: Vec<&[u8]> = small.iter().map(|v| &v[..]).collect();
     frames.push(&big);
-    frames.extend(small.iter().map(|v| &v[..]));
+    for _ in 0..4 {
+        frames.extend(small.iter().map(|v| &v[..]));
+    }
     let config = FramedConfig::new().recv_initial(4096);
     let mut f =
         framed(ScriptedIo::new(wire(&frames), vec![Step::Ok(3000), Step::Ok(70_000)], Vec::new()), config);
