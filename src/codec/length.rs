@@ -431,7 +431,7 @@ impl Encoder for LengthCodec {
             // length, and max fits the 32-bit field (build() checked).
             let len = payload.len();
             if len > self.max {
-                return Err(EncodeError::PayloadTooLarge { len, max: self.max });
+                return Err(too_large_payload(len, self.max));
             }
             // (Reserving more or less is not observable: `put_*` grow as needed.)
             dst.reserve(4 + len);
@@ -439,6 +439,28 @@ impl Encoder for LengthCodec {
             dst.put_slice(payload);
             return Ok(());
         }
+        self.encode_general(payload, dst)
+    }
+
+    #[inline]
+    fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
+        let field = self.field_for(payload.len())?;
+        let bytes = if self.big { field.to_be_bytes() } else { field.to_le_bytes() };
+        let head = if self.big { &bytes[8 - self.width..] } else { &bytes[..self.width] };
+        Ok(Envelope::new(head, &[]))
+    }
+}
+
+#[cold]
+fn too_large_payload(len: usize, max: usize) -> EncodeError {
+    EncodeError::PayloadTooLarge { len, max }
+}
+
+impl LengthCodec {
+    /// Every layout but the default one, out of line so that the default
+    /// layout's few instructions inline into the caller's loop.
+    #[inline(never)]
+    fn encode_general(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
         let field = self.field_for(payload.len())?;
         // (As above, the amount reserved is not observable.)
         dst.reserve(self.width + payload.len());
@@ -449,14 +471,6 @@ impl Encoder for LengthCodec {
         }
         dst.put_slice(payload);
         Ok(())
-    }
-
-    #[inline]
-    fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
-        let field = self.field_for(payload.len())?;
-        let bytes = if self.big { field.to_be_bytes() } else { field.to_le_bytes() };
-        let head = if self.big { &bytes[8 - self.width..] } else { &bytes[..self.width] };
-        Ok(Envelope::new(head, &[]))
     }
 }
 
