@@ -779,20 +779,22 @@ impl<D: Decoder + ?Sized> Iterator for OwnedFrames<'_, D> {
 
 /// An owned frame known to be UTF-8: a [`Bytes`] (one reference count, no
 /// copy) with a `&str` view.
+///
+/// The bytes are checked once, when the value is made; [`as_str`](Self::as_str)
+/// is free (the `bytestring` crate keeps the checked bytes).
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Utf8Bytes(Bytes);
+pub struct Utf8Bytes(bytestring::ByteString);
 
 impl Utf8Bytes {
     /// The text.
+    #[inline]
     pub fn as_str(&self) -> &str {
-        // Checked when made; checking again costs a pass over the bytes and
-        // never fails, but needs no `unsafe`.
-        crate::codec::utf8(&self.0).unwrap_or_default()
+        &self.0
     }
 
     /// The bytes, without copying.
     pub fn into_bytes(self) -> Bytes {
-        self.0
+        self.0.into_bytes()
     }
 }
 
@@ -800,9 +802,11 @@ impl TryFrom<Bytes> for Utf8Bytes {
     type Error = DecodeError;
 
     /// Checks `bytes` as UTF-8.
+    #[inline]
     fn try_from(bytes: Bytes) -> Result<Self, DecodeError> {
-        crate::codec::utf8(&bytes)?;
-        Ok(Utf8Bytes(bytes))
+        bytestring::ByteString::try_from(bytes)
+            .map(Utf8Bytes)
+            .map_err(|e| DecodeError::InvalidUtf8 { valid_up_to: e.valid_up_to() })
     }
 }
 
@@ -820,13 +824,13 @@ impl core::fmt::Debug for Utf8Bytes {
 
 impl PartialEq<str> for Utf8Bytes {
     fn eq(&self, other: &str) -> bool {
-        self.0 == other.as_bytes()
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Utf8Bytes {
     fn eq(&self, other: &&str) -> bool {
-        self.0 == other.as_bytes()
+        self.as_str() == *other
     }
 }
 
