@@ -163,7 +163,9 @@ pub use codec::raw::{FixedCodec, RawCodec};
 pub use codec::slip::{KissCodec, SlipBuilder, SlipCodec};
 pub use codec::sync::{SyncBuilder, SyncCodec};
 pub use codec::varint::{VarintBuilder, VarintCodec};
-pub use codec::{Decoder, Encoder, Envelope, Frame, Frames, SkipReason, SkipStats, TextFrames};
+pub use codec::{
+    DecodeRef, Decoder, Encoder, Envelope, Frame, Frames, RefFrames, SkipReason, SkipStats, TextFrames,
+};
 #[cfg(feature = "embedded-io")]
 pub use embedded::{FramedIo, FramedIoConfig, FramedIoError};
 pub use error::{ConfigError, DecodeError, EncodeError};

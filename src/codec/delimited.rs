@@ -361,8 +361,20 @@ impl Decoder for DelimitedCodec {
         self.max.saturating_add(self.delim_len)
     }
 
-    #[inline]
+    #[inline(always)]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        crate::codec::DecodeRef::decode_ref(self, buf)
+    }
+
+    #[inline(always)]
+    fn decode_eof(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        crate::codec::DecodeRef::decode_eof_ref(self, buf)
+    }
+}
+
+impl crate::codec::DecodeRef for DelimitedCodec {
+    #[inline]
+    fn decode_ref(&mut self, buf: &[u8]) -> Result<Option<Frame>, DecodeError> {
         let dlen = self.delim_len;
         if self.discarding {
             return Ok(self.discard(buf, false));
@@ -393,8 +405,8 @@ impl Decoder for DelimitedCodec {
         }
     }
 
-    fn decode_eof(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
-        match self.decode(buf)? {
+    fn decode_eof_ref(&mut self, buf: &[u8]) -> Result<Option<Frame>, DecodeError> {
+        match crate::codec::DecodeRef::decode_ref(self, buf)? {
             Some(frame) => Ok(Some(frame)),
             None if buf.is_empty() => Ok(None),
             // The rest of an overlong line the caller asked to skip.

@@ -401,6 +401,13 @@ impl Decoder for LengthCodec {
 
     #[inline(always)]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        crate::codec::DecodeRef::decode_ref(self, buf)
+    }
+}
+
+impl crate::codec::DecodeRef for LengthCodec {
+    #[inline(always)]
+    fn decode_ref(&mut self, buf: &[u8]) -> Result<Option<Frame>, DecodeError> {
         if self.fast {
             return self.decode_fast(buf);
         }

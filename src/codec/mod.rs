@@ -354,6 +354,51 @@ pub trait Decoder {
     }
 }
 
+/// A [`Decoder`] that never changes the bytes it decodes, so it can decode
+/// from a shared `&[u8]`: a memory-mapped file, a `Bytes`, a capture, bytes
+/// another layer owns. The length prefix, delimiter, netstring, varint, raw,
+/// fixed-size and sync-word framings are; the escaping ones (COBS, SLIP,
+/// KISS, HDLC) rewrite a frame in place and are not.
+///
+/// The same contract as [`Decoder`]: [`decode`](Decoder::decode) of such a
+/// codec is `decode_ref` on the same bytes. [`RefFrames`] walks a shared
+/// slice.
+///
+/// ```
+/// use sockframe::codec::{DecodeRef, RefFrames};
+/// use sockframe::LengthCodec;
+///
+/// let shared: &[u8] = b"\x00\x00\x00\x02hi\x00\x00\x00\x03you\x00";
+/// let mut codec = LengthCodec::new();
+/// let frame = codec.decode_ref(shared)?.unwrap();
+/// assert_eq!(frame.payload(shared), b"hi");
+///
+/// let mut frames = RefFrames::new(&mut codec, shared);
+/// let got: Vec<&[u8]> = frames.by_ref().collect::<Result<_, _>>()?;
+/// assert_eq!(got, [&b"hi"[..], b"you"]);
+/// assert_eq!(frames.remaining(), b"\x00"); // a partial header
+/// # Ok::<(), sockframe::DecodeError>(())
+/// ```
+pub trait DecodeRef: Decoder {
+    /// [`Decoder::decode`] on bytes the codec may not change.
+    ///
+    /// # Errors
+    /// As [`Decoder::decode`].
+    fn decode_ref(&mut self, buf: &[u8]) -> Result<Option<Frame>, DecodeError>;
+
+    /// [`Decoder::decode_eof`] on bytes the codec may not change.
+    ///
+    /// # Errors
+    /// As [`Decoder::decode_eof`].
+    fn decode_eof_ref(&mut self, buf: &[u8]) -> Result<Option<Frame>, DecodeError> {
+        match self.decode_ref(buf)? {
+            Some(frame) => Ok(Some(frame)),
+            None if buf.is_empty() => Ok(None),
+            None => Err(DecodeError::Truncated { pending: buf.len() }),
+        }
+    }
+}
+
 #[inline]
 fn split_frame(frame: Frame, buf: &mut BytesMut) -> Bytes {
     // One split (one reference count increment) per frame; trimming the
@@ -385,6 +430,16 @@ macro_rules! forward_codec {
             }
             fn frame_len_hint(&self, buf: &[u8]) -> Option<usize> {
                 (**self).frame_len_hint(buf)
+            }
+        }
+
+        impl<D: DecodeRef + ?Sized> DecodeRef for $ptr {
+            #[inline]
+            fn decode_ref(&mut self, buf: &[u8]) -> Result<Option<Frame>, DecodeError> {
+                (**self).decode_ref(buf)
+            }
+            fn decode_eof_ref(&mut self, buf: &[u8]) -> Result<Option<Frame>, DecodeError> {
+                (**self).decode_eof_ref(buf)
             }
         }
 
@@ -494,6 +549,120 @@ pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
         return Ok(text);
     }
     core::str::from_utf8(bytes).map_err(|e| DecodeError::InvalidUtf8 { valid_up_to: e.valid_up_to() })
+}
+
+/// The frames in a shared slice, for a [`DecodeRef`] codec: [`Frames`]
+/// without the `&mut`. Payloads are lent from the slice; the iterator stops
+/// at need-more (the partial frame is [`remaining`](Self::remaining)) or
+/// after the first error.
+///
+/// A whole loop over a stream that arrives in pieces another layer owns
+/// (each piece appended to your own buffer, the frames walked, the walked
+/// bytes dropped), to the end:
+///
+/// ```
+/// use sockframe::codec::{RefFrames, TextFrames};
+/// use sockframe::DelimitedCodec;
+///
+/// let pieces: [&[u8]; 3] = [b"one\ntw", b"o\nthree", b"\n"];
+/// let mut codec = DelimitedCodec::lines();
+/// let mut pending = Vec::new();
+/// let mut lines = Vec::new();
+/// for piece in pieces {
+///     pending.extend_from_slice(piece);
+///     let mut frames = RefFrames::new(&mut codec, &pending);
+///     for line in TextFrames::new(&mut frames) {
+///         lines.push(line?.to_string());
+///     }
+///     let used = frames.consumed();
+///     pending.drain(..used);
+/// }
+/// // At the end: bytes left over are a truncated frame.
+/// for line in RefFrames::at_eof(&mut codec, &pending).text() {
+///     lines.push(line?.to_string());
+/// }
+/// assert_eq!(lines, ["one", "two", "three"]);
+/// # Ok::<(), sockframe::DecodeError>(())
+/// ```
+#[derive(Debug)]
+pub struct RefFrames<'a, D: ?Sized> {
+    decoder: &'a mut D,
+    rest: &'a [u8],
+    consumed: usize,
+    skipped: SkipStats,
+    eof: bool,
+    done: bool,
+}
+
+impl<'a, D: ?Sized> RefFrames<'a, D> {
+    /// Frames in `buf`; more may follow.
+    pub fn new(decoder: &'a mut D, buf: &'a [u8]) -> Self {
+        RefFrames { decoder, rest: buf, consumed: 0, skipped: SkipStats::default(), eof: false, done: false }
+    }
+
+    /// Frames in `buf`, which is the last of the stream: trailing bytes that do
+    /// not form a frame end the iteration with [`DecodeError::Truncated`].
+    pub fn at_eof(decoder: &'a mut D, buf: &'a [u8]) -> Self {
+        RefFrames { decoder, rest: buf, consumed: 0, skipped: SkipStats::default(), eof: true, done: false }
+    }
+
+    /// Bytes occupied by the frames yielded (and skipped) so far.
+    pub fn consumed(&self) -> usize {
+        self.consumed
+    }
+
+    /// The bytes after the frames yielded so far.
+    pub fn remaining(&self) -> &'a [u8] {
+        self.rest
+    }
+
+    /// What was skipped so far (included in [`consumed`](Self::consumed)).
+    pub fn skipped(&self) -> SkipStats {
+        self.skipped
+    }
+
+    /// The frames as UTF-8 text, as [`Frames::text`].
+    pub fn text(self) -> TextFrames<Self> {
+        TextFrames::new(self)
+    }
+}
+
+impl<'a, D: DecodeRef + ?Sized> Iterator for RefFrames<'a, D> {
+    type Item = Result<&'a [u8], DecodeError>;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.done {
+                return None;
+            }
+            let result = if self.eof {
+                self.decoder.decode_eof_ref(self.rest)
+            } else {
+                self.decoder.decode_ref(self.rest)
+            };
+            match result {
+                Ok(Some(frame)) => {
+                    let (head, tail) = self.rest.split_at(frame.consumed.min(self.rest.len()));
+                    self.rest = tail;
+                    self.consumed += head.len();
+                    // As in `Frames`: a skip frame's range is out of bounds.
+                    if let Some(payload) = head.get(frame.start..frame.end) {
+                        return Some(Ok(payload));
+                    }
+                    self.skipped.record(&frame);
+                }
+                Ok(None) => {
+                    self.done = true;
+                    return None;
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
 }
 
 /// Frames as UTF-8 text, from [`Frames::text`] or `RecvBuf::frames(..).text()`.

@@ -162,8 +162,15 @@ impl Decoder for NetstringCodec {
         self.max.saturating_add(self.max_digits).saturating_add(2)
     }
 
-    #[inline]
+    #[inline(always)]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        crate::codec::DecodeRef::decode_ref(self, buf)
+    }
+}
+
+impl crate::codec::DecodeRef for NetstringCodec {
+    #[inline]
+    fn decode_ref(&mut self, buf: &[u8]) -> Result<Option<Frame>, DecodeError> {
         let (header, len) = match self.pending {
             Some(p) => p,
             None => {

@@ -71,8 +71,15 @@ impl Decoder for RawCodec {
         self.max
     }
 
-    #[inline]
+    #[inline(always)]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        crate::codec::DecodeRef::decode_ref(self, buf)
+    }
+}
+
+impl crate::codec::DecodeRef for RawCodec {
+    #[inline]
+    fn decode_ref(&mut self, buf: &[u8]) -> Result<Option<Frame>, DecodeError> {
         if buf.is_empty() {
             return Ok(None);
         }
@@ -141,8 +148,15 @@ impl Decoder for FixedCodec {
         self.size
     }
 
-    #[inline]
+    #[inline(always)]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        crate::codec::DecodeRef::decode_ref(self, buf)
+    }
+}
+
+impl crate::codec::DecodeRef for FixedCodec {
+    #[inline]
+    fn decode_ref(&mut self, buf: &[u8]) -> Result<Option<Frame>, DecodeError> {
         if buf.len() < self.size {
             return Ok(None);
         }

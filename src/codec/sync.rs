@@ -300,8 +300,37 @@ impl SyncCodec {
 }
 
 impl Decoder for SyncCodec {
-    #[inline]
+    #[inline(always)]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        crate::codec::DecodeRef::decode_ref(self, buf)
+    }
+
+    #[inline(always)]
+    fn decode_eof(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        crate::codec::DecodeRef::decode_eof_ref(self, buf)
+    }
+
+    fn max_wire_len(&self) -> usize {
+        self.header_len() + self.max + self.checksum.len()
+    }
+
+    fn frame_len_hint(&self, buf: &[u8]) -> Option<usize> {
+        let s = self.sync_len;
+        let header = buf.get(..self.header_len())?;
+        if header.get(..s) != Some(self.sync_word()) {
+            return None;
+        }
+        let field = header.get(s..s + self.width)?;
+        // (Equivalent mutant: `^` for `|`, as in `decode`.)
+        let len = field.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        let len = usize::try_from(len).ok().filter(|&l| l <= self.max)?;
+        Some(self.header_len() + len + self.checksum.len())
+    }
+}
+
+impl crate::codec::DecodeRef for SyncCodec {
+    #[inline]
+    fn decode_ref(&mut self, buf: &[u8]) -> Result<Option<Frame>, DecodeError> {
         if let Some(e) = self.failed {
             return Err(e);
         }
@@ -378,8 +407,8 @@ impl Decoder for SyncCodec {
     /// front may be a chance header inside a payload: if a sync word follows
     /// it, its bytes are skipped and decoding goes on from there; otherwise
     /// (and always in strict mode) the rest is [`DecodeError::Truncated`].
-    fn decode_eof(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
-        match self.decode(buf)? {
+    fn decode_eof_ref(&mut self, buf: &[u8]) -> Result<Option<Frame>, DecodeError> {
+        match crate::codec::DecodeRef::decode_ref(self, buf)? {
             Some(frame) => Ok(Some(frame)),
             None if buf.is_empty() => Ok(None),
             None => {
@@ -390,23 +419,6 @@ impl Decoder for SyncCodec {
                 Err(DecodeError::Truncated { pending: buf.len() })
             }
         }
-    }
-
-    fn max_wire_len(&self) -> usize {
-        self.header_len() + self.max + self.checksum.len()
-    }
-
-    fn frame_len_hint(&self, buf: &[u8]) -> Option<usize> {
-        let s = self.sync_len;
-        let header = buf.get(..self.header_len())?;
-        if header.get(..s) != Some(self.sync_word()) {
-            return None;
-        }
-        let field = header.get(s..s + self.width)?;
-        // (Equivalent mutant: `^` for `|`, as in `decode`.)
-        let len = field.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
-        let len = usize::try_from(len).ok().filter(|&l| l <= self.max)?;
-        Some(self.header_len() + len + self.checksum.len())
     }
 }
 

@@ -197,8 +197,15 @@ impl Decoder for VarintCodec {
         header.checked_add(len)
     }
 
-    #[inline]
+    #[inline(always)]
     fn decode(&mut self, buf: &mut [u8]) -> Result<Option<Frame>, DecodeError> {
+        crate::codec::DecodeRef::decode_ref(self, buf)
+    }
+}
+
+impl crate::codec::DecodeRef for VarintCodec {
+    #[inline]
+    fn decode_ref(&mut self, buf: &[u8]) -> Result<Option<Frame>, DecodeError> {
         let (header, len) = match self.pending {
             Some(p) => p,
             // Lengths under 128 take one byte: the common case for small frames.
