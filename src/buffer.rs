@@ -120,6 +120,9 @@ use crate::error::{DecodeError, EncodeError};
 /// still compact or grow.
 const MIN_READ: usize = 4096;
 
+/// The least a [`SendQueue`] allocates.
+const FIRST_SEND_ALLOCATION: usize = 4096;
+
 /// The most one [`RecvBuf::read_with`] asks for. Larger reads measured
 /// slower over loopback TCP (the receiver holds the socket longer per call
 /// while the sender waits), and a 64 KiB read already amortises the syscall.
@@ -947,7 +950,18 @@ pub struct SendQueue {
 
 impl SendQueue {
     /// An empty queue holding at most `cap` bytes (see [`has_room`](Self::has_room)).
-    /// It allocates on first use.
+    /// It allocates on first use, at least 4 KiB (or `cap`, if smaller).
+    ///
+    /// ```
+    /// use sockframe::buffer::SendQueue;
+    /// use sockframe::LengthCodec;
+    ///
+    /// let mut q = SendQueue::new(1 << 20);
+    /// assert_eq!(q.capacity(), 0);
+    /// q.push(&mut LengthCodec::new(), b"hi")?;
+    /// assert!(q.capacity() >= 4096);
+    /// # Ok::<(), sockframe::buffer::PushError>(())
+    /// ```
     pub fn new(cap: usize) -> Self {
         SendQueue { buf: BytesMut::new(), cap }
     }
@@ -1027,7 +1041,7 @@ impl SendQueue {
     #[inline(always)]
     pub fn push<E: Encoder + ?Sized>(&mut self, encoder: &mut E, payload: &[u8]) -> Result<(), PushError> {
         let before = self.buf.len();
-        match encoder.encode(payload, &mut self.buf) {
+        match encoder.encode(payload, self.buffer_mut()) {
             Ok(()) if self.buf.len() <= self.cap || before == 0 => Ok(()),
             Ok(()) => Err(self.over_cap(before)),
             Err(e) => Err(PushError::Encode(e)),
@@ -1077,7 +1091,19 @@ impl SendQueue {
     /// [`has_room`](Self::has_room) first.
     #[inline]
     pub fn buffer_mut(&mut self) -> &mut BytesMut {
+        if self.buf.capacity() == 0 {
+            self.first_allocation();
+        }
         &mut self.buf
+    }
+
+    /// At least 4 KiB at once, never a block sized by the first frame: a
+    /// small block per connection lands in the allocator's per-size caches
+    /// when the connection closes, where it can keep the freed memory of a
+    /// thousand others from being returned to the system.
+    #[cold]
+    fn first_allocation(&mut self) {
+        self.buf.reserve(FIRST_SEND_ALLOCATION.min(self.cap.max(1)));
     }
 
     /// Drops `n` written bytes from the front (clamped to [`len`](Self::len)).

@@ -86,6 +86,10 @@ fn load(args: &BenchArgs, clients: usize, addr_arg: &str) -> Result<(), CliError
     let secs = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let rss_peak = server.peak_rss_kib().unwrap_or(0);
+    // Every client has closed: what does the server keep? (The same wait
+    // as the anchors-echo harness.)
+    thread::sleep(Duration::from_millis(300));
+    let rss_after = server.rss_kib().unwrap_or(0);
     drop(server);
     if let Some(e) = first_error {
         return Err(CliError::Runtime(format!(
@@ -101,10 +105,12 @@ fn load(args: &BenchArgs, clients: usize, addr_arg: &str) -> Result<(), CliError
         args.size,
         if args.unix { "unix" } else { "tcp" }
     );
-    println!("| round trips | round trips/s | echo p50 µs | echo p99 µs | server RSS idle KiB | server peak RSS KiB |");
-    println!("|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| {} | {:.0} | {} | {} | {rss_idle} | {rss_peak} |",
+        "| round trips | round trips/s | echo p50 µs | echo p99 µs | server RSS idle KiB | server peak RSS KiB | server RSS after close KiB |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {} | {:.0} | {} | {} | {rss_idle} | {rss_peak} | {rss_after} |",
         samples.len(),
         samples.len() as f64 / secs,
         fmt_us(samples.p50()),
