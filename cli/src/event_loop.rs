@@ -311,11 +311,13 @@ impl Echo<'_> {
         if let Some(mut conn) = self.conns.remove(&token) {
             let _ = ctx.registry.deregister(conn.framed.get_mut());
         }
-        // Give the table back once most connections have gone (it holds
-        // every connection's state inline), so that a server that served a
-        // thousand clients shrinks back towards its idle size.
-        if self.conns.capacity() > 64 && self.conns.len() < self.conns.capacity() / 8 {
-            self.conns.shrink_to(self.conns.len() * 2);
+        // Give the table back when the last connection has gone (it holds
+        // every connection's state inline). Not before: a smaller table
+        // allocated while connections close lands at the top of the heap,
+        // and one live block there keeps the allocator from returning all
+        // the freed memory below it.
+        if self.conns.is_empty() && self.conns.capacity() > 0 {
+            self.conns = HashMap::new();
         }
     }
 

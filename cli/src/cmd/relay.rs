@@ -294,6 +294,11 @@ impl Relay {
                 let _ = ctx.registry.deregister(side.framed.get_mut());
             }
         }
+        // As `listen` does: the tables go when the last pair has gone.
+        if self.pairs.is_empty() && self.pairs.capacity() > 0 {
+            self.pairs = HashMap::new();
+            self.tokens = HashMap::new();
+        }
     }
 
     fn fail(&mut self, ctx: &mut Ctx<'_>, id: u64, why: &str) {

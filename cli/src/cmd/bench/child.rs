@@ -119,6 +119,11 @@ impl ChildProc {
         self.status_kib("VmRSS:")
     }
 
+    /// How many descriptors the child has open.
+    pub(crate) fn open_fds(&self) -> Option<usize> {
+        Some(std::fs::read_dir(format!("/proc/{}/fd", self.pid())).ok()?.count())
+    }
+
     fn status_kib(&self, field: &str) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
         let line = status.lines().find(|l| l.starts_with(field))?;

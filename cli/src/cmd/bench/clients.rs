@@ -39,6 +39,7 @@ fn load(args: &BenchArgs, clients: usize, addr_arg: &str) -> Result<(), CliError
         ChildProc::sockframe(&["listen", addr_arg, "--echo", "--quiet", "--codec", &codec, &max_clients])?;
     let addr: crate::addr::Addr = addr.parse().map_err(CliError::Runtime)?;
     let rss_idle = server.peak_rss_kib().unwrap_or(0);
+    let fds_idle = server.open_fds().unwrap_or(0);
 
     let body = payload(&args.codec, args.size)?;
     let total = clients as u64 * args.per_client;
@@ -86,8 +87,12 @@ fn load(args: &BenchArgs, clients: usize, addr_arg: &str) -> Result<(), CliError
     let secs = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let rss_peak = server.peak_rss_kib().unwrap_or(0);
-    // Every client has closed: what does the server keep? (The same wait
-    // as the anchors-echo harness.)
+    // Every client has closed: what does the server keep, 300 ms after it
+    // has closed every connection (as many descriptors open as when idle)?
+    let closed_by = Instant::now() + Duration::from_secs(5);
+    while server.open_fds().is_some_and(|n| n > fds_idle) && Instant::now() < closed_by {
+        thread::sleep(Duration::from_millis(20));
+    }
     thread::sleep(Duration::from_millis(300));
     let rss_after = server.rss_kib().unwrap_or(0);
     drop(server);
