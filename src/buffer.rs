@@ -1508,6 +1508,94 @@ mod tests {
     }
 
     #[test]
+    fn the_front_owned_frames_took_comes_back_once_they_are_dropped() {
+        // One 100-byte frame and 10 bytes of the next in an 8 KiB buffer.
+        let mut codec = crate::LengthCodec::new();
+        let stream = len_stream(2, 100);
+        let mut b = RecvBuf::new(8192, 1 << 20);
+        b.extend_from_slice(&stream[..114]).unwrap();
+        let kept: Vec<Bytes> = b.frames_owned(&mut codec).map(Result::unwrap).collect();
+        assert_eq!(b.capacity(), 8192 - 104, "the rest of the allocation");
+        // Kept: the next bytes go after it, nothing moves.
+        b.extend_from_slice(&stream[114..150]).unwrap();
+        assert_eq!(b.capacity(), 8192 - 104);
+        assert_eq!(kept[0], vec![0u8; 100]);
+        // Dropped: the 46 live bytes go back to the start of the allocation.
+        drop(kept);
+        b.extend_from_slice(&stream[150..151]).unwrap();
+        assert_eq!(b.capacity(), 8192);
+        assert_eq!(b.data(), &stream[104..151]);
+        // More than 4 KiB live behind the front: not moved early (it would
+        // cost more than a read); the buffer fills its allocation first.
+        let mut b = RecvBuf::new(16_384, 1 << 20);
+        let stream = len_stream(2, 5000);
+        b.extend_from_slice(&stream[..5004 + 4200]).unwrap();
+        assert_eq!(b.frames_owned(&mut codec).count(), 1);
+        b.extend_from_slice(&[1]).unwrap();
+        assert_eq!(b.capacity(), 16_384 - 5004);
+        assert_eq!(b.len(), 4201);
+    }
+
+    #[test]
+    fn at_the_end_of_its_allocation_the_buffer_takes_back_the_front_or_carries_on_in_fresh_memory() {
+        let mut codec = crate::LengthCodec::new();
+        // Three 20,004-byte frames split off a 65,012-byte allocation, 5,000
+        // bytes live (more than the early move takes, but 1/8 of the front).
+        let stream = len_stream(4, 20_000);
+        let fill = |b: &mut RecvBuf, codec: &mut crate::LengthCodec| -> Vec<Bytes> {
+            b.extend_from_slice(&stream[..65_012]).unwrap();
+            assert_eq!(b.capacity(), 65_012);
+            b.frames_owned(codec).map(Result::unwrap).collect()
+        };
+        // Dropped: the allocation is taken back (the live bytes move to its
+        // start), no growth.
+        let mut b = RecvBuf::new(32_768, 1 << 20);
+        drop(fill(&mut b, &mut codec));
+        b.extend_from_slice(&stream[65_012..66_012]).unwrap();
+        assert_eq!((b.capacity(), b.len()), (65_012, 6000));
+        assert_eq!(b.data(), &stream[60_012..66_012]);
+        // Kept: fresh memory of the initial size, not twice the allocation.
+        let mut b = RecvBuf::new(32_768, 1 << 20);
+        let kept = fill(&mut b, &mut codec);
+        b.extend_from_slice(&stream[65_012..66_012]).unwrap();
+        assert_eq!((b.capacity(), b.len()), (32_768, 6000));
+        assert_eq!(b.data(), &stream[60_012..66_012]);
+        assert!(kept.iter().enumerate().all(|(i, f)| f.len() == 20_000 && f.iter().all(|&x| x == i as u8)));
+        let stream = len_stream(3, 3000);
+        // Kept, and more live bytes than the initial size: exactly what
+        // they need.
+        let mut b = RecvBuf::new(4096, 1 << 20);
+        b.extend_from_slice(&stream[..3004]).unwrap();
+        let kept: Vec<Bytes> = b.frames_owned(&mut codec).map(Result::unwrap).collect();
+        let cap = b.capacity();
+        b.extend_from_slice(&stream[3004..3004 + cap]).unwrap();
+        b.extend_from_slice(&stream[3004 + cap..3004 + cap + 4000]).unwrap();
+        assert_eq!((b.capacity(), b.len()), (cap + 4000, cap + 4000));
+        drop(kept);
+    }
+
+    #[test]
+    fn a_send_queue_allocates_at_least_4_kib_at_first() {
+        // Never a block sized by the first frame (a small block left in the
+        // allocator's per-size caches keeps freed memory from the system).
+        let mut q = SendQueue::new(1 << 20);
+        assert_eq!(q.capacity(), 0);
+        q.push(&mut crate::LengthCodec::new(), b"hi").unwrap();
+        assert!(q.capacity() >= FIRST_SEND_ALLOCATION, "capacity {}", q.capacity());
+        let mut q = SendQueue::new(1 << 20);
+        q.buffer_mut().extend_from_slice(b"x");
+        assert!(q.capacity() >= FIRST_SEND_ALLOCATION);
+        // Never past a smaller cap.
+        let mut q = SendQueue::new(100);
+        q.buffer_mut();
+        assert!((100..FIRST_SEND_ALLOCATION).contains(&q.capacity()), "capacity {}", q.capacity());
+        // A queue that has room allocates nothing more.
+        let mut q = SendQueue::with_capacity(1 << 20, 64);
+        q.buffer_mut();
+        assert_eq!(q.capacity(), 64);
+    }
+
+    #[test]
     fn owned_frames_kept_by_the_caller_are_never_moved_or_overwritten() {
         // The same stream with every frame kept: the buffer cannot reuse the
         // memory they hold, so it carries on after them (BAD_INPUTS X21).
