@@ -316,6 +316,11 @@ impl RecvBuf {
         let front = self.split.saturating_add(dropped);
         let cheap = self.end <= MIN_READ || self.end.saturating_mul(8) <= front;
         let reclaim = cheap || grow_to <= allocated;
+        // (Equivalent mutants: `need + dropped` for `need - dropped`, here
+        // and twice below. A front is dropped here only when it was not
+        // cheap to compact, and then `reclaim` holds only at the cap, where
+        // `spare` and `make_room` compact first; so `dropped` is 0 whenever
+        // these are reached. Callers also pass `grow_to >= need`.)
         if !(reclaim && self.buf.try_reclaim(need - dropped - self.end)) {
             let size = if reclaim && self.split > 0 {
                 // Owned frames the caller keeps hold the allocation: carry
@@ -398,6 +403,9 @@ impl RecvBuf {
     /// partial frame. While the caller keeps a frame, nothing moves.
     #[inline]
     fn reclaim_front(&mut self) {
+        // (Equivalent mutant: `split >= 0`. With no front taken, the
+        // `BytesMut` starts its allocation and `try_reclaim` moves nothing;
+        // the truncation only drops initialised bytes after the data.)
         if self.split > 0 && self.start == 0 && self.end <= MIN_READ {
             self.buf.truncate(self.end);
             // Asking for the whole allocation makes the `BytesMut` move the
@@ -488,7 +496,8 @@ impl RecvBuf {
         let consumed = frame.consumed().min(self.len());
         let range = frame.payload_range();
         // (A skip frame's range is empty and at its end, so splitting it
-        // would give the same empty `Bytes`; this saves the split.)
+        // would give the same empty `Bytes`; this saves the split. Hence
+        // `&&` would do as well: no decoder returns a range past `consumed`.)
         if frame.is_skip() || range.end > consumed {
             self.consume(consumed);
             return Bytes::new();
@@ -596,8 +605,12 @@ impl RecvBuf {
             }
             // Grow (up to the cap), or use room the allocation already
             // has: the front owned frames took, or capacity not yet
-            // initialised. (`<= cap` would do as well: growing to the cap at
-            // the cap is a resize to the same length.)
+            // initialised. (Equivalent mutants: `<= cap`, since growing to
+            // the cap at the cap is a resize to the same length; `<=` for
+            // the first `<`, `||` for `&&`, and `>=` for the last `>`: the
+            // branch then runs with room enough or nothing to take back, and
+            // `reserve_total` returns at once and `resize` keeps the length
+            // or initialises more of the capacity.)
             if self.buf.len() - self.end < want && (size < self.cap || self.allocated() > self.buf.len()) {
                 let grown =
                     size.saturating_mul(2).max(self.initial).max(self.end.saturating_add(want)).min(self.cap);
@@ -1550,10 +1563,13 @@ mod tests {
         // Dropped: the allocation is taken back (the live bytes move to its
         // start), no growth.
         let mut b = RecvBuf::new(32_768, 1 << 20);
-        drop(fill(&mut b, &mut codec));
+        let frames = fill(&mut b, &mut codec);
+        let start_of_allocation = frames[0].as_ptr() as usize - 4;
+        drop(frames);
         b.extend_from_slice(&stream[65_012..66_012]).unwrap();
         assert_eq!((b.capacity(), b.len()), (65_012, 6000));
         assert_eq!(b.data(), &stream[60_012..66_012]);
+        assert_eq!(b.data().as_ptr() as usize, start_of_allocation, "the same memory, not a copy");
         // Kept: fresh memory of the initial size, not twice the allocation.
         let mut b = RecvBuf::new(32_768, 1 << 20);
         let kept = fill(&mut b, &mut codec);
@@ -1561,6 +1577,18 @@ mod tests {
         assert_eq!((b.capacity(), b.len()), (32_768, 6000));
         assert_eq!(b.data(), &stream[60_012..66_012]);
         assert!(kept.iter().enumerate().all(|(i, f)| f.len() == 20_000 && f.iter().all(|&x| x == i as u8)));
+        // At the cap, a partial frame that is not cheap to move is moved
+        // all the same, within the same memory.
+        let mut b = RecvBuf::new(16_384, 16_384);
+        let stream = len_stream(2, 10_000);
+        b.extend_from_slice(&stream[..15_004]).unwrap();
+        let frames: Vec<Bytes> = b.frames_owned(&mut codec).map(Result::unwrap).collect();
+        let start_of_allocation = frames[0].as_ptr() as usize - 4;
+        drop(frames);
+        b.extend_from_slice(&stream[15_004..16_504]).unwrap();
+        assert_eq!((b.capacity(), b.len()), (16_384, 6500));
+        assert_eq!(b.data(), &stream[10_004..16_504]);
+        assert_eq!(b.data().as_ptr() as usize, start_of_allocation, "the same memory, not a copy");
         let stream = len_stream(3, 3000);
         // Kept, and more live bytes than the initial size: exactly what
         // they need.
@@ -1572,6 +1600,75 @@ mod tests {
         b.extend_from_slice(&stream[3004 + cap..3004 + cap + 4000]).unwrap();
         assert_eq!((b.capacity(), b.len()), (cap + 4000, cap + 4000));
         drop(kept);
+    }
+
+    #[test]
+    fn reads_of_a_stream_of_large_frames_keep_the_buffer() {
+        // The review runs once per buffer's worth of traffic on the read path
+        // too: 256 KiB frames read 64 KiB at a time, each consumed once whole
+        // (the buffer is then empty, small enough to shrink), never make the
+        // buffer shrink and regrow.
+        const FRAME: usize = 256 * 1024;
+        struct Steady;
+        impl Read for Steady {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(65_536);
+                buf[..n].fill(7);
+                Ok(n)
+            }
+        }
+        let mut b = RecvBuf::new(4096, 8 << 20);
+        let mut smallest = usize::MAX;
+        for i in 0..400 {
+            b.read_from(&mut Steady).unwrap();
+            if b.len() >= FRAME {
+                b.consume(FRAME);
+            }
+            if i >= 20 {
+                smallest = smallest.min(b.capacity());
+            }
+        }
+        assert!(smallest >= FRAME, "the buffer shrank to {smallest}");
+    }
+
+    #[test]
+    fn a_large_buffer_is_kept_for_a_buffers_worth_of_traffic_after_its_frame() {
+        // T7's amortisation on the read path: after a 1 MiB frame, the
+        // buffer is not released at the first small read (a frame that size
+        // may come again); only once about a buffer's worth of small traffic
+        // has gone by.
+        struct Feed(Vec<u8>);
+        impl Read for Feed {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(self.0.len()).min(65_536);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0.drain(..n);
+                Ok(n)
+            }
+        }
+        let mut b = RecvBuf::new(4096, 8 << 20);
+        let mut feed = Feed(vec![1; 1 << 20]);
+        while b.len() < 1 << 20 {
+            b.read_from(&mut feed).unwrap();
+        }
+        b.consume(1 << 20);
+        let big = b.capacity();
+        assert!(big >= 1 << 20);
+        for _ in 0..10 {
+            feed.0.extend_from_slice(&[2; 100]);
+            b.read_from(&mut feed).unwrap();
+            b.consume(100);
+            assert_eq!(b.capacity(), big, "released after a few small reads");
+        }
+        // ...and released once about a buffer's worth has gone by without
+        // needing it.
+        for _ in 0..40 {
+            feed.0.extend_from_slice(&[3; 65_536]);
+            b.read_from(&mut feed).unwrap();
+            let n = b.len();
+            b.consume(n);
+        }
+        assert!(b.capacity() <= 64 * 1024, "still {} after 2.5 MiB of small reads", b.capacity());
     }
 
     #[test]
