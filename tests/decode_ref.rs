@@ -4,7 +4,9 @@
 use proptest::prelude::*;
 use sockframe::codec::{DecodeRef, RefFrames};
 use sockframe::fuzzing::decode_chunked;
-use sockframe::{Codec, DecodeError, Decoder, Encoder, Frames, SkipStats};
+use sockframe::{
+    Checksum, ChecksumCodec, Codec, CrcAlgorithm, DecodeError, Decoder, Encoder, Frames, SkipStats,
+};
 
 type Items = Vec<Result<Vec<u8>, DecodeError>>;
 
@@ -87,8 +89,16 @@ proptest! {
         junk in prop::collection::vec(any::<u8>(), 0..6),
         cuts in prop::collection::vec(1usize..50, 1..6),
     ) {
-        for spec in read_only_examples() {
-            let make = || concrete(spec).unwrap();
+        // Each read-only framing, and a CRC-32C trailer over those that
+        // carry binary payloads (`ChecksumCodec` is read-only over them).
+        let checked = read_only_examples().into_iter().filter(|spec| !["lines", "delim", "raw", "fixed"].iter().any(|n| spec.starts_with(n)));
+        let cases = read_only_examples().into_iter().map(|spec| (spec, false)).chain(checked.map(|spec| (spec, true)));
+        for (spec, crc) in cases {
+            let make = || -> Box<dyn ReadOnly> {
+                let plain = concrete(spec).unwrap();
+                if crc { Box::new(ChecksumCodec::new(plain, Checksum::new(CrcAlgorithm::Crc32c))) } else { plain }
+            };
+            let spec = format!("{spec}{}", if crc { ",crc=crc32c" } else { "" });
             let mut wire = bytes::BytesMut::new();
             let mut enc = make();
             for p in &payloads {

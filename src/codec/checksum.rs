@@ -55,7 +55,7 @@ use crc::{Crc, Table};
 
 use crate::codec::any::Spec;
 use crate::codec::length::Endian;
-use crate::codec::{Decoder, Encoder, Envelope, Frame, SkipReason};
+use crate::codec::{DecodeRef, Decoder, Encoder, Envelope, Frame, SkipReason};
 use crate::error::{ConfigError, DecodeError, EncodeError};
 
 static CRC16_CCITT_FALSE: Crc<u16, Table<16>> = Crc::<u16, Table<16>>::new(&crc::CRC_16_IBM_3740);
@@ -442,6 +442,40 @@ impl<C: Decoder> Decoder for ChecksumCodec<C> {
 
     fn frame_len_hint(&self, buf: &[u8]) -> Option<usize> {
         self.inner.frame_len_hint(buf)
+    }
+}
+
+/// Over a framing that never changes the bytes, the checked framing does
+/// not either: it decodes a shared slice.
+///
+/// ```
+/// use sockframe::codec::RefFrames;
+/// use sockframe::{Checksum, ChecksumCodec, CrcAlgorithm, Encoder, LengthCodec};
+///
+/// let mut codec = ChecksumCodec::new(LengthCodec::new(), Checksum::new(CrcAlgorithm::Crc32c));
+/// let mut wire = bytes::BytesMut::new();
+/// codec.encode(b"hi", &mut wire)?;
+/// let shared: &[u8] = &wire;
+/// let got: Vec<&[u8]> = RefFrames::at_eof(&mut codec, shared).collect::<Result<_, _>>()?;
+/// assert_eq!(got, [&b"hi"[..]]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl<C: DecodeRef> DecodeRef for ChecksumCodec<C> {
+    #[inline]
+    fn decode_ref(&mut self, buf: &[u8]) -> Result<Option<Frame>, DecodeError> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        let frame = self.inner.decode_ref(buf)?;
+        self.check(frame, buf)
+    }
+
+    fn decode_eof_ref(&mut self, buf: &[u8]) -> Result<Option<Frame>, DecodeError> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        let frame = self.inner.decode_eof_ref(buf)?;
+        self.check(frame, buf)
     }
 }
 
