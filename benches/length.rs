@@ -11,6 +11,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
+use sockframe::buffer::SendQueue;
 use sockframe::{Decoder, Encoder, Frames, LengthCodec};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use tokio_util::codec::{Decoder as _, Encoder as _, LengthDelimitedCodec};
@@ -224,6 +225,45 @@ fn main() {
         );
         row("encode", tokio_enc, ours_enc);
 
+        // The path a writer takes: frames queued in a `SendQueue` that is
+        // written out (emptied) whenever 64 KiB are pending, against
+        // tokio-util's `Encoder<&[u8]>` into a `BytesMut` cleared alike.
+        const WRITE_AT: usize = 64 * 1024;
+        let mut tbuf = BytesMut::with_capacity(2 * WRITE_AT);
+        let tokio_q = timer.measure(
+            n,
+            || (),
+            |()| {
+                let mut c = LengthDelimitedCodec::new();
+                for _ in 0..n {
+                    c.encode(payload, &mut tbuf).unwrap();
+                    if tbuf.len() >= WRITE_AT {
+                        black_box(&tbuf[..]);
+                        tbuf.clear();
+                    }
+                }
+                tbuf.len()
+            },
+        );
+        let mut queue = SendQueue::with_capacity(1 << 20, 2 * WRITE_AT);
+        let ours_q = timer.measure(
+            n,
+            || (),
+            |()| {
+                let mut c = LengthCodec::new();
+                for _ in 0..n {
+                    queue.push(&mut c, payload).unwrap();
+                    let pending = queue.len();
+                    if pending >= WRITE_AT {
+                        black_box(queue.pending());
+                        queue.advance(pending);
+                    }
+                }
+                queue.len()
+            },
+        );
+        row("encode into a send queue written out every 64 KiB", tokio_q, ours_q);
+
         // Steady-state allocations per frame (buffers already sized).
         let region = Region::new(GLOBAL);
         black_box(ours_borrowed_chunked(&wire, &mut vbuf));
@@ -232,6 +272,13 @@ fn main() {
         out.clear();
         for _ in 0..n {
             Encoder::encode(&mut c, payload, &mut out).unwrap();
+        }
+        for _ in 0..n {
+            queue.push(&mut c, payload).unwrap();
+            let pending = queue.len();
+            if pending >= WRITE_AT {
+                queue.advance(pending);
+            }
         }
         let ours = region.change();
         let region = Region::new(GLOBAL);
@@ -245,7 +292,7 @@ fn main() {
         ));
     }
     println!();
-    println!("| payload | frames | sockframe allocations (borrowed decode, chunked + whole, and encode) | tokio-util allocations (chunked decode) |");
+    println!("| payload | frames | sockframe allocations (borrowed decode, chunked + whole, encode, and encode into a send queue) | tokio-util allocations (chunked decode) |");
     println!("|---:|---:|---:|---:|");
     for (size, n, ours, theirs) in alloc_rows {
         println!("| {size} B | {n} | {ours} | {theirs} |");

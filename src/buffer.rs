@@ -111,7 +111,7 @@ use std::io::{self, Read};
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::codec::{Decoder, Encoder, Frame, Frames, SkipStats, TextFrames};
+use crate::codec::{Decoder, Encoder, Frame, Frames, SkipStats, SliceEncode, TextFrames};
 #[cfg(feature = "std")]
 use crate::error::TransportError;
 use crate::error::{DecodeError, EncodeError};
@@ -122,6 +122,26 @@ const MIN_READ: usize = 4096;
 
 /// The least a [`SendQueue`] allocates.
 const FIRST_SEND_ALLOCATION: usize = 4096;
+
+/// Where [`SendQueue::write_to_spare`] left a frame.
+enum Spare {
+    /// Written into the spare memory, this many bytes, not yet queued.
+    Written(usize),
+    /// Longer than the room under the cap; nothing written.
+    OverCap,
+    /// The encoder appends this frame: queue it with `encode`.
+    Append,
+}
+
+/// The least a [`SendQueue`] initialises at a time for encoders that write
+/// into slices: small, so that an idle connection's queue touches little
+/// of its allocation.
+const SPARE_STEP: usize = 512;
+
+/// Frames up to this size are written into the queue's initialised spare
+/// memory; larger ones are appended (zeroing memory first would cost more
+/// than the length updates it saves).
+const SLICE_MAX: usize = 64 * 1024;
 
 /// The most one [`RecvBuf::read_with`] asks for. Larger reads measured
 /// slower over loopback TCP (the receiver holds the socket longer per call
@@ -955,10 +975,25 @@ pub enum PushError {
 /// assert!(q.has_room(1022));
 /// assert!(!q.has_room(1023));
 /// ```
-#[derive(Debug)]
 pub struct SendQueue {
+    /// Initialised memory: `buf[head..buf.len() - spare]` is pending, and
+    /// the `spare` bytes after it are free, for encoders that write frames
+    /// into slices ([`Encoder::encode_to_slice`]). Everything before `head`
+    /// was written out.
     buf: BytesMut,
+    head: usize,
+    spare: usize,
     cap: usize,
+}
+
+impl core::fmt::Debug for SendQueue {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SendQueue")
+            .field("pending", &self.len())
+            .field("cap", &self.cap)
+            .field("capacity", &self.capacity())
+            .finish()
+    }
 }
 
 impl SendQueue {
@@ -976,7 +1011,7 @@ impl SendQueue {
     /// # Ok::<(), sockframe::buffer::PushError>(())
     /// ```
     pub fn new(cap: usize) -> Self {
-        SendQueue { buf: BytesMut::new(), cap }
+        SendQueue { buf: BytesMut::new(), head: 0, spare: 0, cap }
     }
 
     /// An empty queue holding at most `cap` bytes, with room for `capacity`
@@ -989,7 +1024,7 @@ impl SendQueue {
     /// assert!(q.capacity() >= 8192);
     /// ```
     pub fn with_capacity(cap: usize, capacity: usize) -> Self {
-        SendQueue { buf: BytesMut::with_capacity(capacity.min(cap)), cap }
+        SendQueue { buf: BytesMut::with_capacity(capacity.min(cap)), head: 0, spare: 0, cap }
     }
 
     /// Bytes allocated.
@@ -1053,7 +1088,116 @@ impl SendQueue {
     /// [`PushError::Full`] if it does not fit; the queue is unchanged.
     #[inline(always)]
     pub fn push<E: Encoder + ?Sized>(&mut self, encoder: &mut E, payload: &[u8]) -> Result<(), PushError> {
-        let before = self.buf.len();
+        let before = self.len();
+        // The most the frame may take: an empty queue takes any frame.
+        let room = if before == 0 { usize::MAX } else { self.cap.saturating_sub(before) };
+        match self.write_to_spare(encoder, payload, room)? {
+            Spare::Written(n) => {
+                self.spare -= n;
+                Ok(())
+            }
+            Spare::OverCap => Err(PushError::Full { queued: before, cap: self.cap }),
+            Spare::Append => self.push_appending(encoder, payload, before),
+        }
+    }
+
+    /// Encodes one frame onto the end of the queue whatever the cap, for a
+    /// writer that makes room by writing the queue out afterwards.
+    #[cfg(feature = "std")]
+    #[inline(always)]
+    pub(crate) fn append<E: Encoder + ?Sized>(
+        &mut self,
+        encoder: &mut E,
+        payload: &[u8],
+    ) -> Result<(), EncodeError> {
+        match self.write_to_spare(encoder, payload, usize::MAX)? {
+            Spare::Written(n) => {
+                self.spare -= n;
+                Ok(())
+            }
+            Spare::OverCap | Spare::Append => encoder.encode(payload, self.buffer_mut()),
+        }
+    }
+
+    /// Has the encoder write the frame into the spare memory after the
+    /// pending bytes, without queueing it yet; a frame of more than `room`
+    /// bytes is not written, and the spare memory does not grow for it.
+    #[inline(always)]
+    fn write_to_spare<E: Encoder + ?Sized>(
+        &mut self,
+        encoder: &mut E,
+        payload: &[u8],
+        room: usize,
+    ) -> Result<Spare, EncodeError> {
+        let end = self.buf.len() - self.spare;
+        Ok(match encoder.encode_to_slice(payload, self.buf.get_mut(end..).unwrap_or_default())? {
+            SliceEncode::Written(n) | SliceEncode::Needs(n) if n > room => Spare::OverCap,
+            SliceEncode::Written(n) if n <= self.spare => Spare::Written(n),
+            SliceEncode::Needs(n) if n <= SLICE_MAX => {
+                self.write_to_spare_after_growing(encoder, payload, n)?
+            }
+            _ => Spare::Append,
+        })
+    }
+
+    #[inline(never)]
+    fn write_to_spare_after_growing<E: Encoder + ?Sized>(
+        &mut self,
+        encoder: &mut E,
+        payload: &[u8],
+        n: usize,
+    ) -> Result<Spare, EncodeError> {
+        self.make_spare(n);
+        let end = self.buf.len() - self.spare;
+        Ok(match encoder.encode_to_slice(payload, self.buf.get_mut(end..).unwrap_or_default())? {
+            // (An encoder that now asks for more than it did is served by
+            // appending.)
+            SliceEncode::Written(m) if m <= n && m <= self.spare => Spare::Written(m),
+            _ => Spare::Append,
+        })
+    }
+
+    /// Makes at least `n` bytes of spare memory after the pending bytes:
+    /// takes back the written front when moving the pending bytes there
+    /// costs no more than the room it frees, else initialises more memory,
+    /// in the free capacity or in a larger allocation.
+    fn make_spare(&mut self, n: usize) {
+        if self.head > 0 && self.len() <= self.head {
+            let end = self.buf.len() - self.spare;
+            self.buf.copy_within(self.head..end, 0);
+            self.spare += self.head;
+            self.head = 0;
+        }
+        let Some(want) = n.checked_sub(self.spare).filter(|&w| w > 0) else {
+            return;
+        };
+        if self.buf.capacity() == 0 {
+            self.first_allocation();
+        }
+        let free = self.buf.capacity() - self.buf.len();
+        let step = want.max(SPARE_STEP);
+        let step = if step <= free {
+            step
+        } else if want <= free {
+            free
+        } else {
+            step
+        };
+        // (No overflow: `n` is at most SLICE_MAX, and the buffer's length is
+        // that of an allocation.)
+        self.buf.resize(self.buf.len() + step, 0);
+        self.spare += step;
+    }
+
+    /// [`push`](Self::push) for encoders that append (or frames too large
+    /// for the spare memory).
+    #[inline(never)]
+    fn push_appending<E: Encoder + ?Sized>(
+        &mut self,
+        encoder: &mut E,
+        payload: &[u8],
+        before: usize,
+    ) -> Result<(), PushError> {
         match encoder.encode(payload, self.buffer_mut()) {
             Ok(()) if self.buf.len() <= self.cap || before == 0 => Ok(()),
             Ok(()) => Err(self.over_cap(before)),
@@ -1067,22 +1211,33 @@ impl SendQueue {
         PushError::Full { queued: before, cap: self.cap }
     }
 
+    /// Drops the pending bytes after the first `len` (an encoded frame taken
+    /// back); their memory becomes spare.
+    #[cfg(feature = "std")]
+    pub(crate) fn truncate(&mut self, len: usize) {
+        let pending = self.len();
+        if len < pending {
+            self.spare += pending - len;
+        }
+    }
+
     /// The bytes not yet written.
     #[inline]
     pub fn pending(&self) -> &[u8] {
-        &self.buf
+        let end = self.buf.len() - self.spare;
+        self.buf.get(self.head..end).unwrap_or_default()
     }
 
     /// Number of bytes not yet written.
     #[inline]
     pub fn len(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.spare - self.head
     }
 
     /// Whether everything was written.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+        self.len() == 0
     }
 
     /// The configured cap.
@@ -1096,7 +1251,8 @@ impl SendQueue {
     /// sent; memory stays bounded by `max(cap, largest frame)`.
     #[inline]
     pub fn has_room(&self, n: usize) -> bool {
-        self.buf.is_empty() || self.buf.len().checked_add(n).is_some_and(|t| t <= self.cap)
+        let len = self.len();
+        len == 0 || len.checked_add(n).is_some_and(|t| t <= self.cap)
     }
 
     /// The buffer to append encoded frames to. Writing here bypasses the cap:
@@ -1104,10 +1260,22 @@ impl SendQueue {
     /// [`has_room`](Self::has_room) first.
     #[inline]
     pub fn buffer_mut(&mut self) -> &mut BytesMut {
+        if self.head != 0 || self.spare != 0 {
+            self.exact();
+        }
         if self.buf.capacity() == 0 {
             self.first_allocation();
         }
         &mut self.buf
+    }
+
+    /// Makes the buffer hold exactly the pending bytes, for appending.
+    fn exact(&mut self) {
+        let end = self.buf.len() - self.spare;
+        self.buf.truncate(end);
+        self.spare = 0;
+        self.buf.advance(self.head);
+        self.head = 0;
     }
 
     /// At least 4 KiB at once, never a block sized by the first frame: a
@@ -1122,18 +1290,19 @@ impl SendQueue {
     /// Drops `n` written bytes from the front (clamped to [`len`](Self::len)).
     #[inline]
     pub fn advance(&mut self, n: usize) {
-        if n >= self.buf.len() {
-            // Everything went out: reuse the buffer from its start (advancing
-            // would move the start forward and cost a copy to reclaim later).
-            self.buf.clear();
+        if n >= self.len() {
+            // Everything went out: the queue starts again at the front of
+            // its memory, all of it spare.
+            self.clear();
         } else {
-            self.buf.advance(n);
+            self.head += n;
         }
     }
 
     /// Drops everything (after a fatal write error).
     pub fn clear(&mut self) {
-        self.buf.clear();
+        self.head = 0;
+        self.spare = self.buf.len();
     }
 }
 

@@ -164,7 +164,8 @@ pub use codec::slip::{KissCodec, SlipBuilder, SlipCodec};
 pub use codec::sync::{SyncBuilder, SyncCodec};
 pub use codec::varint::{VarintBuilder, VarintCodec};
 pub use codec::{
-    DecodeRef, Decoder, Encoder, Envelope, Frame, Frames, RefFrames, SkipReason, SkipStats, TextFrames,
+    DecodeRef, Decoder, Encoder, Envelope, Frame, Frames, RefFrames, SkipReason, SkipStats, SliceEncode,
+    TextFrames,
 };
 #[cfg(feature = "embedded-io")]
 pub use embedded::{FramedIo, FramedIoConfig, FramedIoError};

@@ -703,7 +703,7 @@ impl WriteState {
         // queue can only be over its cap when it is also due for a write.
         let before = self.wq.len();
         // Encoders write nothing on error, so the queue stays as it was.
-        codec.encode(payload, self.wq.buffer_mut())?;
+        self.wq.append(codec, payload)?;
         if self.wq.len() >= self.write_batch {
             return self.send_batch_full(io, codec, before, payload);
         }
@@ -748,9 +748,9 @@ impl WriteState {
         // early: the same bytes reach the wire.)
         if before > 0 && self.wq.len() > self.wq.cap() {
             let len = self.wq.len() - before;
-            self.wq.buffer_mut().truncate(before);
+            self.wq.truncate(before);
             self.make_room(io, len)?;
-            codec.encode(payload, self.wq.buffer_mut())?;
+            self.wq.append(codec, payload)?;
         }
         if self.wq.len() >= self.write_batch {
             self.write_queue(io, true)?;

@@ -63,7 +63,7 @@ use core::str::FromStr;
 
 use bytes::BytesMut;
 
-use crate::codec::{Decoder, Encoder, Envelope, Frame};
+use crate::codec::{Decoder, Encoder, Envelope, Frame, SliceEncode};
 use crate::error::{ConfigError, DecodeError, EncodeError};
 
 /// A framing that can be named by a spec string (see [`Codec`]).
@@ -409,5 +409,10 @@ impl Encoder for Codec {
     #[inline]
     fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
         delegate!(self, c => c.envelope(payload))
+    }
+
+    #[inline]
+    fn encode_to_slice(&mut self, payload: &[u8], dst: &mut [u8]) -> Result<SliceEncode, EncodeError> {
+        delegate!(self, c => c.encode_to_slice(payload, dst))
     }
 }

@@ -40,7 +40,7 @@
 
 use core::str;
 
-use crate::codec::{Decoder, Encoder, Envelope, Frame, SkipReason};
+use crate::codec::{slice_enveloped, Decoder, Encoder, Envelope, Frame, SkipReason, SliceEncode};
 use crate::error::{ConfigError, DecodeError, EncodeError};
 use crate::limits::NO_LIMIT as MAX_LIMIT;
 
@@ -443,6 +443,11 @@ impl DelimitedCodec {
 }
 
 impl Encoder for DelimitedCodec {
+    #[inline]
+    fn encode_to_slice(&mut self, payload: &[u8], dst: &mut [u8]) -> Result<SliceEncode, EncodeError> {
+        slice_enveloped(self.envelope(payload), payload, dst)
+    }
+
     #[inline]
     fn encode(&mut self, payload: &[u8], dst: &mut bytes::BytesMut) -> Result<(), EncodeError> {
         crate::codec::encode_enveloped(self.envelope(payload), payload, dst)

@@ -27,7 +27,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-use crate::codec::{Decoder, Encoder, Envelope, Frame};
+use crate::codec::{copy_small, slice_enveloped, Decoder, Encoder, Envelope, Frame, SliceEncode};
 use crate::error::{ConfigError, DecodeError, EncodeError};
 
 pub use crate::limits::DEFAULT_MAX_FRAME_LENGTH;
@@ -431,6 +431,27 @@ impl crate::codec::DecodeRef for LengthCodec {
 }
 
 impl Encoder for LengthCodec {
+    #[inline(always)]
+    fn encode_to_slice(&mut self, payload: &[u8], dst: &mut [u8]) -> Result<SliceEncode, EncodeError> {
+        if self.fast {
+            // As in `encode`: the field is the payload length, and fits.
+            let len = payload.len();
+            if len > self.max {
+                return Err(too_large_payload(len, self.max));
+            }
+            // (No overflow: a slice holds at most isize::MAX bytes.)
+            let n = 4 + len;
+            let Some(out) = dst.get_mut(..n) else {
+                return Ok(SliceEncode::Needs(n));
+            };
+            let (head, body) = out.split_at_mut(4);
+            head.copy_from_slice(&(len as u32).to_be_bytes());
+            copy_small(body, payload);
+            return Ok(SliceEncode::Written(n));
+        }
+        slice_enveloped(self.envelope(payload), payload, dst)
+    }
+
     #[inline(always)]
     fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
         if self.fast {

@@ -451,6 +451,10 @@ macro_rules! forward_codec {
             fn envelope(&mut self, payload: &[u8]) -> Result<Option<Envelope>, EncodeError> {
                 (**self).envelope(payload)
             }
+            #[inline]
+            fn encode_to_slice(&mut self, payload: &[u8], dst: &mut [u8]) -> Result<SliceEncode, EncodeError> {
+                (**self).encode_to_slice(payload, dst)
+            }
         }
     )*};
 }
@@ -782,6 +786,37 @@ impl Envelope {
         usize::from(self.head_len).checked_add(payload_len)?.checked_add(usize::from(self.tail_len))
     }
 
+    /// Writes head, payload and tail at the start of `dst`: what
+    /// [`Encoder::encode_to_slice`] returns for a framing whose frames are
+    /// their envelope around the payload.
+    ///
+    /// ```
+    /// use sockframe::{Envelope, SliceEncode};
+    ///
+    /// let env = Envelope::new(b"<", b">").unwrap();
+    /// let mut out = [0u8; 8];
+    /// assert_eq!(env.write_to_slice(b"hi", &mut out), SliceEncode::Written(4));
+    /// assert_eq!(&out[..4], b"<hi>");
+    /// assert_eq!(env.write_to_slice(b"hi", &mut out[..3]), SliceEncode::Needs(4));
+    /// ```
+    #[inline]
+    pub fn write_to_slice(&self, payload: &[u8], dst: &mut [u8]) -> SliceEncode {
+        let head = self.head();
+        let tail = self.tail();
+        let Some(len) = self.frame_len(payload.len()) else {
+            return SliceEncode::Unsupported;
+        };
+        let Some(out) = dst.get_mut(..len) else {
+            return SliceEncode::Needs(len);
+        };
+        let (h, rest) = out.split_at_mut(head.len());
+        let (p, t) = rest.split_at_mut(payload.len());
+        copy_small(h, head);
+        copy_small(p, payload);
+        copy_small(t, tail);
+        SliceEncode::Written(len)
+    }
+
     /// Appends head, payload and tail to `dst`.
     #[inline]
     pub fn write(&self, payload: &[u8], dst: &mut BytesMut) {
@@ -829,6 +864,98 @@ pub trait Encoder {
         let _ = payload;
         Ok(None)
     }
+
+    /// Writes the encoding of `payload` at the start of `dst`, a slice of
+    /// initialised memory, when this framing knows a frame's length before
+    /// writing it. A send queue keeps such memory past its pending bytes and
+    /// writes small frames there with one length update, instead of
+    /// appending piece by piece.
+    ///
+    /// - [`SliceEncode::Written(n)`](SliceEncode::Written): `dst[..n]` holds
+    ///   exactly the bytes [`encode`](Encoder::encode) would append.
+    /// - [`SliceEncode::Needs(n)`](SliceEncode::Needs): `dst` is shorter than
+    ///   the frame's `n` bytes; nothing was written. A slice of `n` bytes or
+    ///   more gets `Written(n)`.
+    /// - [`SliceEncode::Unsupported`] (the default): use `encode`, which
+    ///   also reports whether the framing can carry `payload`.
+    ///
+    /// ```
+    /// use sockframe::{Encoder, LengthCodec, SliceEncode};
+    ///
+    /// let mut codec = LengthCodec::new();
+    /// let mut out = [0u8; 16];
+    /// assert_eq!(codec.encode_to_slice(b"hi", &mut out[..4]), Ok(SliceEncode::Needs(6)));
+    /// assert_eq!(codec.encode_to_slice(b"hi", &mut out), Ok(SliceEncode::Written(6)));
+    /// assert_eq!(&out[..6], b"\x00\x00\x00\x02hi");
+    /// ```
+    ///
+    /// # Errors
+    /// As [`encode`](Encoder::encode), whatever the length of `dst`, unless
+    /// the answer is `Unsupported`.
+    #[inline]
+    fn encode_to_slice(&mut self, payload: &[u8], dst: &mut [u8]) -> Result<SliceEncode, EncodeError> {
+        let _ = (payload, dst);
+        Ok(SliceEncode::Unsupported)
+    }
+}
+
+/// What [`Encoder::encode_to_slice`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SliceEncode {
+    /// The frame is the first this many bytes of the slice.
+    Written(usize),
+    /// The slice is shorter than the frame, which takes this many bytes;
+    /// nothing was written.
+    Needs(usize),
+    /// This framing does not write into slices: use [`Encoder::encode`].
+    Unsupported,
+}
+
+/// `dst.copy_from_slice(src)`, with copies of up to 32 bytes done inline as
+/// two overlapping fixed-size moves: for a small frame, the call into
+/// `memcpy` costs more than the copy. Panics, as `copy_from_slice` does, if
+/// the lengths differ.
+#[inline(always)]
+pub(crate) fn copy_small(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    if n != dst.len() || n > 32 {
+        dst.copy_from_slice(src);
+        return;
+    }
+    macro_rules! halves {
+        ($w:literal) => {{
+            dst[..$w].copy_from_slice(&src[..$w]);
+            dst[n - $w..].copy_from_slice(&src[n - $w..]);
+        }};
+    }
+    match n {
+        16.. => halves!(16),
+        8.. => halves!(8),
+        4.. => halves!(4),
+        1.. => {
+            dst[0] = src[0];
+            dst[n / 2] = src[n / 2];
+            dst[n - 1] = src[n - 1];
+        }
+        0 => {}
+    }
+}
+
+/// [`Encoder::encode_to_slice`] for a framing whose frames are their
+/// envelope around the payload.
+///
+/// # Errors
+/// As `envelope`.
+#[inline]
+pub(crate) fn slice_enveloped(
+    env: Result<Option<Envelope>, EncodeError>,
+    payload: &[u8],
+    dst: &mut [u8],
+) -> Result<SliceEncode, EncodeError> {
+    Ok(match env? {
+        Some(env) => env.write_to_slice(payload, dst),
+        None => SliceEncode::Unsupported,
+    })
 }
 
 /// [`Encoder::encode`] for a framing that has an envelope for every payload

@@ -17,7 +17,7 @@
 //! maximum (inclusive) as soon as the `:` arrives, before the payload is
 //! buffered; a frame without its trailing `,` is an error.
 
-use crate::codec::{Decoder, Encoder, Envelope, Frame};
+use crate::codec::{slice_enveloped, Decoder, Encoder, Envelope, Frame, SliceEncode};
 use crate::error::{ConfigError, DecodeError, EncodeError};
 use crate::limits::NO_LIMIT as MAX_LIMIT;
 
@@ -196,6 +196,11 @@ impl crate::codec::DecodeRef for NetstringCodec {
 }
 
 impl Encoder for NetstringCodec {
+    #[inline]
+    fn encode_to_slice(&mut self, payload: &[u8], dst: &mut [u8]) -> Result<SliceEncode, EncodeError> {
+        slice_enveloped(self.envelope(payload), payload, dst)
+    }
+
     #[inline]
     fn encode(&mut self, payload: &[u8], dst: &mut bytes::BytesMut) -> Result<(), EncodeError> {
         crate::codec::encode_enveloped(self.envelope(payload), payload, dst)

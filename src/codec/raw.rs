@@ -13,7 +13,7 @@
 //! verbatim. At end of stream every buffered byte is delivered; a raw stream
 //! is never truncated.
 
-use crate::codec::{Decoder, Encoder, Envelope, Frame};
+use crate::codec::{slice_enveloped, Decoder, Encoder, Envelope, Frame, SliceEncode};
 use crate::error::{ConfigError, DecodeError, EncodeError};
 use crate::limits::NO_LIMIT as MAX_LIMIT;
 
@@ -90,6 +90,11 @@ impl crate::codec::DecodeRef for RawCodec {
 
 impl Encoder for RawCodec {
     #[inline]
+    fn encode_to_slice(&mut self, payload: &[u8], dst: &mut [u8]) -> Result<SliceEncode, EncodeError> {
+        slice_enveloped(self.envelope(payload), payload, dst)
+    }
+
+    #[inline]
     fn encode(&mut self, payload: &[u8], dst: &mut bytes::BytesMut) -> Result<(), EncodeError> {
         crate::codec::encode_enveloped(self.envelope(payload), payload, dst)
     }
@@ -165,6 +170,11 @@ impl crate::codec::DecodeRef for FixedCodec {
 }
 
 impl Encoder for FixedCodec {
+    #[inline]
+    fn encode_to_slice(&mut self, payload: &[u8], dst: &mut [u8]) -> Result<SliceEncode, EncodeError> {
+        slice_enveloped(self.envelope(payload), payload, dst)
+    }
+
     #[inline]
     fn encode(&mut self, payload: &[u8], dst: &mut bytes::BytesMut) -> Result<(), EncodeError> {
         crate::codec::encode_enveloped(self.envelope(payload), payload, dst)

@@ -58,7 +58,7 @@ use bytes::{BufMut, BytesMut};
 
 use crate::codec::any::Spec;
 use crate::codec::checksum::{Checksum, CrcAlgorithm};
-use crate::codec::{Decoder, Encoder, Envelope, Frame, SkipReason};
+use crate::codec::{slice_enveloped, Decoder, Encoder, Envelope, Frame, SkipReason, SliceEncode};
 use crate::error::{ConfigError, DecodeError, EncodeError};
 
 /// The default sync word.
@@ -440,6 +440,11 @@ impl SyncCodec {
 }
 
 impl Encoder for SyncCodec {
+    #[inline]
+    fn encode_to_slice(&mut self, payload: &[u8], dst: &mut [u8]) -> Result<SliceEncode, EncodeError> {
+        slice_enveloped(self.envelope(payload), payload, dst)
+    }
+
     fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
         let (head, n) = self.head(payload.len())?;
         let crc = self.checksum.wire_bytes(payload);

@@ -22,7 +22,7 @@
 //! compared with the maximum as soon as the varint is complete, before a
 //! single payload byte is buffered.
 
-use crate::codec::{Decoder, Encoder, Envelope, Frame};
+use crate::codec::{slice_enveloped, Decoder, Encoder, Envelope, Frame, SliceEncode};
 use crate::error::{ConfigError, DecodeError, EncodeError};
 
 pub use crate::limits::DEFAULT_MAX_FRAME_LENGTH;
@@ -244,6 +244,11 @@ impl crate::codec::DecodeRef for VarintCodec {
 }
 
 impl Encoder for VarintCodec {
+    #[inline]
+    fn encode_to_slice(&mut self, payload: &[u8], dst: &mut [u8]) -> Result<SliceEncode, EncodeError> {
+        slice_enveloped(self.envelope(payload), payload, dst)
+    }
+
     #[inline]
     fn encode(&mut self, payload: &[u8], dst: &mut bytes::BytesMut) -> Result<(), EncodeError> {
         crate::codec::encode_enveloped(self.envelope(payload), payload, dst)
