@@ -123,16 +123,6 @@ const MIN_READ: usize = 4096;
 /// The least a [`SendQueue`] allocates.
 const FIRST_SEND_ALLOCATION: usize = 4096;
 
-/// Where [`SendQueue::write_to_spare`] left a frame.
-enum Spare {
-    /// Written into the spare memory, this many bytes, not yet queued.
-    Written(usize),
-    /// Longer than the room under the cap; nothing written.
-    OverCap,
-    /// The encoder appends this frame: queue it with `encode`.
-    Append,
-}
-
 /// The least a [`SendQueue`] initialises at a time for encoders that write
 /// into slices: small, so that an idle connection's queue touches little
 /// of its allocation.
@@ -1089,15 +1079,43 @@ impl SendQueue {
     #[inline(always)]
     pub fn push<E: Encoder + ?Sized>(&mut self, encoder: &mut E, payload: &[u8]) -> Result<(), PushError> {
         let before = self.len();
-        // The most the frame may take: an empty queue takes any frame.
-        let room = if before == 0 { usize::MAX } else { self.cap.saturating_sub(before) };
-        match self.write_to_spare(encoder, payload, room)? {
-            Spare::Written(n) => {
-                self.spare -= n;
+        match self.encode_to_spare(encoder, payload)? {
+            // Written into the spare memory but not yet queued: refusing it
+            // leaves the queue as it was. (`before + n` cannot overflow: both
+            // count bytes of the buffer.)
+            SliceEncode::Written(n) if n <= self.spare => {
+                if before == 0 || before + n <= self.cap {
+                    self.spare -= n;
+                    Ok(())
+                } else {
+                    Err(PushError::Full { queued: before, cap: self.cap })
+                }
+            }
+            SliceEncode::Needs(n) if n <= SLICE_MAX => self.push_after_growing(encoder, payload, before, n),
+            _ => self.push_appending(encoder, payload, before),
+        }
+    }
+
+    /// [`push`](Self::push) for a frame of `n` bytes that does not fit in
+    /// the spare memory: refused at the cap before any room is made for it.
+    #[inline(never)]
+    fn push_after_growing<E: Encoder + ?Sized>(
+        &mut self,
+        encoder: &mut E,
+        payload: &[u8],
+        before: usize,
+        n: usize,
+    ) -> Result<(), PushError> {
+        if before != 0 && before.saturating_add(n) > self.cap {
+            return Err(PushError::Full { queued: before, cap: self.cap });
+        }
+        match self.grow_and_encode_to_spare(encoder, payload, n)? {
+            Some(m) if before == 0 || before + m <= self.cap => {
+                self.spare -= m;
                 Ok(())
             }
-            Spare::OverCap => Err(PushError::Full { queued: before, cap: self.cap }),
-            Spare::Append => self.push_appending(encoder, payload, before),
+            Some(_) => Err(PushError::Full { queued: before, cap: self.cap }),
+            None => self.push_appending(encoder, payload, before),
         }
     }
 
@@ -1110,50 +1128,59 @@ impl SendQueue {
         encoder: &mut E,
         payload: &[u8],
     ) -> Result<(), EncodeError> {
-        match self.write_to_spare(encoder, payload, usize::MAX)? {
-            Spare::Written(n) => {
+        match self.encode_to_spare(encoder, payload)? {
+            SliceEncode::Written(n) if n <= self.spare => {
                 self.spare -= n;
                 Ok(())
             }
-            Spare::OverCap | Spare::Append => encoder.encode(payload, self.buffer_mut()),
+            SliceEncode::Needs(n) if n <= SLICE_MAX => self.append_after_growing(encoder, payload, n),
+            _ => encoder.encode(payload, self.buffer_mut()),
         }
     }
 
-    /// Has the encoder write the frame into the spare memory after the
-    /// pending bytes, without queueing it yet; a frame of more than `room`
-    /// bytes is not written, and the spare memory does not grow for it.
-    #[inline(always)]
-    fn write_to_spare<E: Encoder + ?Sized>(
-        &mut self,
-        encoder: &mut E,
-        payload: &[u8],
-        room: usize,
-    ) -> Result<Spare, EncodeError> {
-        let end = self.buf.len() - self.spare;
-        Ok(match encoder.encode_to_slice(payload, self.buf.get_mut(end..).unwrap_or_default())? {
-            SliceEncode::Written(n) | SliceEncode::Needs(n) if n > room => Spare::OverCap,
-            SliceEncode::Written(n) if n <= self.spare => Spare::Written(n),
-            SliceEncode::Needs(n) if n <= SLICE_MAX => {
-                self.write_to_spare_after_growing(encoder, payload, n)?
-            }
-            _ => Spare::Append,
-        })
-    }
-
+    #[cfg(feature = "std")]
     #[inline(never)]
-    fn write_to_spare_after_growing<E: Encoder + ?Sized>(
+    fn append_after_growing<E: Encoder + ?Sized>(
         &mut self,
         encoder: &mut E,
         payload: &[u8],
         n: usize,
-    ) -> Result<Spare, EncodeError> {
-        self.make_spare(n);
+    ) -> Result<(), EncodeError> {
+        match self.grow_and_encode_to_spare(encoder, payload, n)? {
+            Some(m) => {
+                self.spare -= m;
+                Ok(())
+            }
+            None => encoder.encode(payload, self.buffer_mut()),
+        }
+    }
+
+    /// Has the encoder write the frame into the spare memory after the
+    /// pending bytes, without queueing it yet.
+    #[inline(always)]
+    fn encode_to_spare<E: Encoder + ?Sized>(
+        &mut self,
+        encoder: &mut E,
+        payload: &[u8],
+    ) -> Result<SliceEncode, EncodeError> {
         let end = self.buf.len() - self.spare;
-        Ok(match encoder.encode_to_slice(payload, self.buf.get_mut(end..).unwrap_or_default())? {
+        encoder.encode_to_slice(payload, self.buf.get_mut(end..).unwrap_or_default())
+    }
+
+    /// Makes `n` bytes of spare memory and encodes the frame there:
+    /// `Some(m)` when it is there, `None` when it has to be appended.
+    fn grow_and_encode_to_spare<E: Encoder + ?Sized>(
+        &mut self,
+        encoder: &mut E,
+        payload: &[u8],
+        n: usize,
+    ) -> Result<Option<usize>, EncodeError> {
+        self.make_spare(n);
+        Ok(match self.encode_to_spare(encoder, payload)? {
             // (An encoder that now asks for more than it did is served by
             // appending.)
-            SliceEncode::Written(m) if m <= n && m <= self.spare => Spare::Written(m),
-            _ => Spare::Append,
+            SliceEncode::Written(m) if m <= n && m <= self.spare => Some(m),
+            _ => None,
         })
     }
 

@@ -449,7 +449,7 @@ impl Encoder for LengthCodec {
             copy_small(body, payload);
             return Ok(SliceEncode::Written(n));
         }
-        slice_enveloped(self.envelope(payload), payload, dst)
+        self.encode_to_slice_general(payload, dst)
     }
 
     #[inline(always)]
@@ -485,6 +485,17 @@ fn too_large_payload(len: usize, max: usize) -> EncodeError {
 }
 
 impl LengthCodec {
+    /// `encode_to_slice` for every layout but the default one, out of line
+    /// as `encode_general` is.
+    #[inline(never)]
+    fn encode_to_slice_general(
+        &mut self,
+        payload: &[u8],
+        dst: &mut [u8],
+    ) -> Result<SliceEncode, EncodeError> {
+        slice_enveloped(self.envelope(payload), payload, dst)
+    }
+
     /// Every layout but the default one, out of line so that the default
     /// layout's few instructions inline into the caller's loop.
     #[inline(never)]
