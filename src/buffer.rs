@@ -955,6 +955,13 @@ pub enum PushError {
 /// Written bytes are dropped from the front with [`advance`](Self::advance),
 /// so a short write or `WouldBlock` resumes exactly where it stopped.
 ///
+/// The queue keeps the memory it has written out initialised, and frames of
+/// the framings that know a frame's length before writing it (length prefix,
+/// varint, lines/delimiter, netstring, raw, fixed, sync word: see
+/// [`Encoder::encode_to_slice`]) are written straight into it: one length
+/// update per frame, and small payloads copied inline. Other framings
+/// append through [`Encoder::encode`]; the queued bytes are the same.
+///
 /// ```
 /// use sockframe::buffer::SendQueue;
 ///
@@ -1110,11 +1117,12 @@ impl SendQueue {
             return Err(PushError::Full { queued: before, cap: self.cap });
         }
         match self.grow_and_encode_to_spare(encoder, payload, n)? {
-            Some(m) if before == 0 || before + m <= self.cap => {
+            // (Within the cap: the frame takes the `n` bytes checked above,
+            // as the encoder said.)
+            Some(m) => {
                 self.spare -= m;
                 Ok(())
             }
-            Some(_) => Err(PushError::Full { queued: before, cap: self.cap }),
             None => self.push_appending(encoder, payload, before),
         }
     }
@@ -1177,9 +1185,7 @@ impl SendQueue {
     ) -> Result<Option<usize>, EncodeError> {
         self.make_spare(n);
         Ok(match self.encode_to_spare(encoder, payload)? {
-            // (An encoder that now asks for more than it did is served by
-            // appending.)
-            SliceEncode::Written(m) if m <= n && m <= self.spare => Some(m),
+            SliceEncode::Written(m) if m <= self.spare => Some(m),
             _ => None,
         })
     }

@@ -8,7 +8,7 @@ mod common;
 use bytes::BytesMut;
 use proptest::prelude::*;
 use sockframe::buffer::{PushError, SendQueue};
-use sockframe::{Codec, EncodeError, Encoder, SliceEncode};
+use sockframe::{Codec, EncodeError, Encoder, FramedWrite, SliceEncode};
 
 /// Every example spec, plus CRC trailers (which append, and must say so).
 fn specs() -> Vec<String> {
@@ -103,6 +103,102 @@ fn a_frame_refused_at_the_cap_takes_no_memory() {
     q.push(&mut codec, &big).unwrap();
     assert_eq!(q.len(), 60_004);
     assert_eq!(&q.pending()[..4], &60_000u32.to_be_bytes());
+}
+
+/// A framing that tells which way a queue asked for each frame: `S` before
+/// the payload when it wrote into the queue's spare memory, `A` when it
+/// appended. (A real framing writes the same bytes both ways.) With `lie`,
+/// it claims to have written more than the slice it was given.
+struct Spy {
+    lie: bool,
+}
+
+impl Encoder for Spy {
+    fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
+        dst.extend_from_slice(b"A");
+        dst.extend_from_slice(payload);
+        Ok(())
+    }
+
+    fn encode_to_slice(&mut self, payload: &[u8], dst: &mut [u8]) -> Result<SliceEncode, EncodeError> {
+        let n = 1 + payload.len();
+        let Some(out) = dst.get_mut(..n) else {
+            return Ok(SliceEncode::Needs(n));
+        };
+        out[0] = b'S';
+        out[1..].copy_from_slice(payload);
+        Ok(SliceEncode::Written(if self.lie { dst.len() + 1 } else { n }))
+    }
+}
+
+#[test]
+fn small_frames_go_into_spare_memory_and_large_ones_are_appended() {
+    let mut spy = Spy { lie: false };
+    let mut q = SendQueue::new(1 << 20);
+    q.push(&mut spy, b"one").unwrap(); // the first frame makes the spare memory
+    q.push(&mut spy, b"two").unwrap();
+    assert_eq!(q.pending(), b"Sone\x53two");
+    q.advance(2);
+    q.push(&mut spy, b"3").unwrap(); // after a partial write
+    assert_eq!(q.pending(), b"ne\x53two\x533");
+    q.advance(100);
+    // Larger than 64 KiB: appended, never zeroed first.
+    let big = vec![b'x'; 70_000];
+    q.push(&mut spy, &big).unwrap();
+    assert_eq!(q.len(), 70_001);
+    assert_eq!(q.pending()[0], b'A');
+    q.push(&mut spy, b"4").unwrap();
+    assert_eq!(&q.pending()[70_001..], b"S4");
+}
+
+#[test]
+fn framed_send_writes_small_frames_into_spare_memory_too() {
+    // `FramedWrite::send` queues through the same path (without the cap:
+    // it writes the queue out to make room), with a write batch to fill.
+    let mut w = FramedWrite::new(Vec::new(), Spy { lie: false });
+    for p in [&b"one"[..], b"two", &[b'x'; 70_000]] {
+        w.send(p).unwrap();
+    }
+    w.send(b"3").unwrap();
+    w.flush().unwrap();
+    let out = w.into_inner();
+    assert_eq!(&out[..8], b"Sone\x53two");
+    assert_eq!(out[8], b'A');
+    assert_eq!(&out[8 + 70_001..], b"S3");
+    let mut w = FramedWrite::new(Vec::new(), Spy { lie: true });
+    w.send(b"one").unwrap();
+    w.flush().unwrap();
+    assert_eq!(w.into_inner(), b"Aone");
+}
+
+#[test]
+fn an_encoder_that_overstates_what_it_wrote_is_appended_instead() {
+    let mut spy = Spy { lie: true };
+    let mut q = SendQueue::new(1 << 20);
+    q.push(&mut spy, b"one").unwrap();
+    q.push(&mut spy, b"two").unwrap();
+    assert_eq!(q.pending(), b"Aone\x41two");
+}
+
+#[test]
+fn a_queue_written_out_a_little_at_a_time_stays_within_its_memory() {
+    // A slow peer: every write takes most of what is queued, never all, so
+    // the queue never empties; it must take back the written front instead
+    // of growing (BAD_INPUTS E6: memory stays bounded).
+    let mut codec = sockframe::LengthCodec::new();
+    let mut q = SendQueue::new(1 << 20);
+    let mut model = std::collections::VecDeque::new();
+    for i in 0..20_000u32 {
+        let payload = [i as u8; 60];
+        q.push(&mut codec, &payload).unwrap();
+        model.extend(60u32.to_be_bytes());
+        model.extend(payload);
+        let n = q.len() - q.len() / 8;
+        q.advance(n);
+        model.drain(..n);
+        assert_eq!(q.pending(), model.make_contiguous(), "after frame {i}");
+    }
+    assert!(q.capacity() <= 8192, "the queue grew to {} bytes", q.capacity());
 }
 
 #[derive(Debug, Clone)]

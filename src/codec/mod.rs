@@ -832,8 +832,10 @@ impl Envelope {
 ///
 /// Encoding never half-writes: on error the output buffer is byte-identical to
 /// what it was before the call. [`encode`](Encoder::encode) is the one
-/// required method; [`envelope`](Encoder::envelope) is an optional zero-copy
-/// optimisation.
+/// required method; [`envelope`](Encoder::envelope) (a vectored write
+/// without copying the payload) and
+/// [`encode_to_slice`](Encoder::encode_to_slice) (a frame written into a
+/// send queue's spare memory) are optional optimisations.
 pub trait Encoder {
     /// Appends the encoding of `payload` to `dst`.
     ///
