@@ -1195,18 +1195,28 @@ impl SendQueue {
     /// costs no more than the room it frees, else initialises more memory,
     /// in the free capacity or in a larger allocation.
     fn make_spare(&mut self, n: usize) {
+        // (Equivalent mutants: `head >= 0`, or `||` for `&&`, only move the
+        // pending bytes when that frees nothing or costs more than it frees:
+        // the same bytes stay queued.)
         if self.head > 0 && self.len() <= self.head {
             let end = self.buf.len() - self.spare;
             self.buf.copy_within(self.head..end, 0);
             self.spare += self.head;
             self.head = 0;
         }
+        // (Callers come here only when the spare memory is short, so `want`
+        // is never 0: `w >= 0` is an equivalent mutant.)
         let Some(want) = n.checked_sub(self.spare).filter(|&w| w > 0) else {
             return;
         };
         if self.buf.capacity() == 0 {
             self.first_allocation();
         }
+        // How much to initialise: a step, or all of the free capacity when
+        // that is less than a step but enough, or a larger allocation. (A
+        // mutant that overstates `free` only initialises a step where it
+        // would have filled the capacity: equivalent, as is any other
+        // choice of how much to initialise, as long as it is `want` or more.)
         let free = self.buf.capacity() - self.buf.len();
         let step = want.max(SPARE_STEP);
         let step = if step <= free {
@@ -1249,6 +1259,7 @@ impl SendQueue {
     #[cfg(feature = "std")]
     pub(crate) fn truncate(&mut self, len: usize) {
         let pending = self.len();
+        // (`<=` for `<` adds nothing to the spare memory: equivalent.)
         if len < pending {
             self.spare += pending - len;
         }

@@ -149,6 +149,14 @@ fn small_frames_go_into_spare_memory_and_large_ones_are_appended() {
     assert_eq!(q.pending()[0], b'A');
     q.push(&mut spy, b"4").unwrap();
     assert_eq!(&q.pending()[70_001..], b"S4");
+    // Past the first allocation (4 KiB) and every later one: still written
+    // into spare memory.
+    let mut q = SendQueue::new(1 << 20);
+    for _ in 0..5_000 {
+        q.push(&mut spy, b"abc").unwrap();
+    }
+    assert_eq!(q.len(), 20_000);
+    assert!(q.pending().chunks(4).all(|f| f == b"Sabc"));
 }
 
 #[test]
@@ -165,19 +173,27 @@ fn framed_send_writes_small_frames_into_spare_memory_too() {
     assert_eq!(&out[..8], b"Sone\x53two");
     assert_eq!(out[8], b'A');
     assert_eq!(&out[8 + 70_001..], b"S3");
-    let mut w = FramedWrite::new(Vec::new(), Spy { lie: true });
+    let mut w = FramedWrite::new(Vec::new(), Spy { lie: false });
     w.send(b"one").unwrap();
+    w.codec_mut().lie = true;
+    w.send(b"two").unwrap();
     w.flush().unwrap();
-    assert_eq!(w.into_inner(), b"Aone");
+    assert_eq!(w.into_inner(), b"Sone\x41two");
 }
 
 #[test]
 fn an_encoder_that_overstates_what_it_wrote_is_appended_instead() {
-    let mut spy = Spy { lie: true };
+    // With spare memory to spare (after an honest frame) and without.
+    let mut spy = Spy { lie: false };
     let mut q = SendQueue::new(1 << 20);
     q.push(&mut spy, b"one").unwrap();
+    spy.lie = true;
     q.push(&mut spy, b"two").unwrap();
-    assert_eq!(q.pending(), b"Aone\x41two");
+    q.push(&mut spy, b"3").unwrap();
+    assert_eq!(q.pending(), b"Sone\x41two\x413");
+    let mut q = SendQueue::new(1 << 20);
+    q.push(&mut spy, b"one").unwrap();
+    assert_eq!(q.pending(), b"Aone");
 }
 
 #[test]

@@ -920,6 +920,8 @@ pub enum SliceEncode {
 #[inline(always)]
 pub(crate) fn copy_small(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
+    // (Equivalent mutants: `==` for `!=`, or `>=` for `>`, send some or all
+    // copies through `copy_from_slice`, which copies the same bytes.)
     if n != dst.len() || n > 32 {
         dst.copy_from_slice(src);
         return;
