@@ -45,10 +45,10 @@ fn appended(c: &Codec, payload: &[u8]) -> Result<Vec<u8>, EncodeError> {
 
 #[test]
 fn small_payloads_of_every_length_are_copied_whole() {
-    // The inline copy of up to 32 bytes takes two overlapping moves; every
+    // The inline copy of up to 64 bytes takes two overlapping moves; every
     // length on either side of each move's width must come out whole.
     let mut codec = sockframe::LengthCodec::new();
-    for n in 0..=40usize {
+    for n in 0..=80usize {
         let payload: Vec<u8> = (1..=n as u8).collect();
         let mut dst = vec![0xEE; n + 8];
         assert_eq!(codec.encode_to_slice(&payload, &mut dst), Ok(SliceEncode::Written(n + 4)));

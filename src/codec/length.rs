@@ -27,7 +27,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-use crate::codec::{copy_small, slice_enveloped, Decoder, Encoder, Envelope, Frame, SliceEncode};
+use crate::codec::{copy_small, slice_enveloped, Decoder, Encoder, Envelope, Frame, SliceEncode, SMALL};
 use crate::error::{ConfigError, DecodeError, EncodeError};
 
 pub use crate::limits::DEFAULT_MAX_FRAME_LENGTH;
@@ -433,21 +433,11 @@ impl crate::codec::DecodeRef for LengthCodec {
 impl Encoder for LengthCodec {
     #[inline(always)]
     fn encode_to_slice(&mut self, payload: &[u8], dst: &mut [u8]) -> Result<SliceEncode, EncodeError> {
-        if self.fast {
-            // As in `encode`: the field is the payload length, and fits.
-            let len = payload.len();
-            if len > self.max {
-                return Err(too_large_payload(len, self.max));
-            }
-            // (No overflow: a slice holds at most isize::MAX bytes.)
-            let n = 4 + len;
-            let Some(out) = dst.get_mut(..n) else {
-                return Ok(SliceEncode::Needs(n));
-            };
-            let (head, body) = out.split_at_mut(4);
-            head.copy_from_slice(&(len as u32).to_be_bytes());
-            copy_small(body, payload);
-            return Ok(SliceEncode::Written(n));
+        // Small payloads of the default layout inline, without a call: the
+        // caller's loop keeps its registers. (The general path writes the
+        // same bytes: a mutant of this condition is equivalent.)
+        if self.fast && payload.len() <= SMALL {
+            return self.default_layout_to_slice(payload, dst, copy_small);
         }
         self.encode_to_slice_general(payload, dst)
     }
@@ -485,15 +475,43 @@ fn too_large_payload(len: usize, max: usize) -> EncodeError {
 }
 
 impl LengthCodec {
-    /// `encode_to_slice` for every layout but the default one, out of line
-    /// as `encode_general` is.
+    /// `encode_to_slice` for larger payloads and every other layout, out of
+    /// line as `encode_general` is.
     #[inline(never)]
     fn encode_to_slice_general(
         &mut self,
         payload: &[u8],
         dst: &mut [u8],
     ) -> Result<SliceEncode, EncodeError> {
+        if self.fast {
+            return self.default_layout_to_slice(payload, dst, <[u8]>::copy_from_slice);
+        }
         slice_enveloped(self.envelope(payload), payload, dst)
+    }
+
+    /// The default layout into a slice: a 4-byte big-endian length, then
+    /// the payload, copied by `copy`.
+    #[inline(always)]
+    fn default_layout_to_slice(
+        &self,
+        payload: &[u8],
+        dst: &mut [u8],
+        copy: impl FnOnce(&mut [u8], &[u8]),
+    ) -> Result<SliceEncode, EncodeError> {
+        // As in `encode`: the field is the payload length, and fits.
+        let len = payload.len();
+        if len > self.max {
+            return Err(too_large_payload(len, self.max));
+        }
+        // (No overflow: a slice holds at most isize::MAX bytes.)
+        let n = 4 + len;
+        let Some(out) = dst.get_mut(..n) else {
+            return Ok(SliceEncode::Needs(n));
+        };
+        let (head, body) = out.split_at_mut(4);
+        head.copy_from_slice(&(len as u32).to_be_bytes());
+        copy(body, payload);
+        Ok(SliceEncode::Written(n))
     }
 
     /// Every layout but the default one, out of line so that the default

@@ -913,7 +913,10 @@ pub enum SliceEncode {
     Unsupported,
 }
 
-/// `dst.copy_from_slice(src)`, with copies of up to 32 bytes done inline as
+/// The most [`copy_small`] copies inline.
+pub(crate) const SMALL: usize = 64;
+
+/// `dst.copy_from_slice(src)`, with copies of up to 64 bytes done inline as
 /// two overlapping fixed-size moves: for a small frame, the call into
 /// `memcpy` costs more than the copy. Panics, as `copy_from_slice` does, if
 /// the lengths differ.
@@ -922,7 +925,7 @@ pub(crate) fn copy_small(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     // (Equivalent mutants: `==` for `!=`, or `>=` for `>`, send some or all
     // copies through `copy_from_slice`, which copies the same bytes.)
-    if n != dst.len() || n > 32 {
+    if n != dst.len() || n > SMALL {
         dst.copy_from_slice(src);
         return;
     }
@@ -933,6 +936,7 @@ pub(crate) fn copy_small(dst: &mut [u8], src: &[u8]) {
         }};
     }
     match n {
+        32.. => halves!(32),
         16.. => halves!(16),
         8.. => halves!(8),
         4.. => halves!(4),
