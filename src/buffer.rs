@@ -950,6 +950,16 @@ pub enum PushError {
     },
 }
 
+#[cfg(feature = "std")]
+impl From<PushError> for TransportError {
+    fn from(e: PushError) -> Self {
+        match e {
+            PushError::Encode(e) => TransportError::Encode(e),
+            PushError::Full { queued, cap } => TransportError::Full { queued, cap },
+        }
+    }
+}
+
 /// Send queue: encoded bytes waiting for the socket.
 ///
 /// Written bytes are dropped from the front with [`advance`](Self::advance),
@@ -1058,10 +1068,7 @@ impl SendQueue {
         encoder: &mut E,
         payload: &[u8],
     ) -> Result<(), TransportError> {
-        self.push(encoder, payload).map_err(|e| match e {
-            PushError::Encode(e) => TransportError::Encode(e),
-            PushError::Full { queued, cap } => TransportError::Full { queued, cap },
-        })
+        Ok(self.push(encoder, payload)?)
     }
 
     /// [`encode`](Self::encode) without `std`: the same rule (a frame that
@@ -1085,21 +1092,57 @@ impl SendQueue {
     /// [`PushError::Full`] if it does not fit; the queue is unchanged.
     #[inline(always)]
     pub fn push<E: Encoder + ?Sized>(&mut self, encoder: &mut E, payload: &[u8]) -> Result<(), PushError> {
+        self.push_within::<true, E>(encoder, payload)
+    }
+
+    /// Encodes one frame onto the end of the queue whatever the cap, for a
+    /// writer that makes room by writing the queue out afterwards (never
+    /// [`PushError::Full`]).
+    #[cfg(feature = "std")]
+    #[inline(always)]
+    pub(crate) fn append<E: Encoder + ?Sized>(
+        &mut self,
+        encoder: &mut E,
+        payload: &[u8],
+    ) -> Result<(), PushError> {
+        self.push_within::<false, E>(encoder, payload)
+    }
+
+    /// [`push`](Self::push), within the cap if `CAPPED`. (The cap is read
+    /// where it is used: loading it up front measured slower.)
+    #[inline(always)]
+    fn push_within<const CAPPED: bool, E: Encoder + ?Sized>(
+        &mut self,
+        encoder: &mut E,
+        payload: &[u8],
+    ) -> Result<(), PushError> {
         let before = self.len();
         match self.encode_to_spare(encoder, payload)? {
             // Written into the spare memory but not yet queued: refusing it
             // leaves the queue as it was. (`before + n` cannot overflow: both
             // count bytes of the buffer.)
             SliceEncode::Written(n) if n <= self.spare => {
-                if before == 0 || before + n <= self.cap {
+                if !CAPPED || before == 0 || before + n <= self.cap {
                     self.spare -= n;
                     Ok(())
                 } else {
                     Err(PushError::Full { queued: before, cap: self.cap })
                 }
             }
-            SliceEncode::Needs(n) if n <= SLICE_MAX => self.push_after_growing(encoder, payload, before, n),
-            _ => self.push_appending(encoder, payload, before),
+            SliceEncode::Needs(n) if n <= SLICE_MAX => {
+                self.push_after_growing(encoder, payload, before, n, self.cap_if::<CAPPED>())
+            }
+            _ => self.push_appending(encoder, payload, before, self.cap_if::<CAPPED>()),
+        }
+    }
+
+    /// The cap a push keeps to: none for an uncapped one.
+    #[inline(always)]
+    fn cap_if<const CAPPED: bool>(&self) -> usize {
+        if CAPPED {
+            self.cap
+        } else {
+            usize::MAX
         }
     }
 
@@ -1112,9 +1155,10 @@ impl SendQueue {
         payload: &[u8],
         before: usize,
         n: usize,
+        cap: usize,
     ) -> Result<(), PushError> {
-        if before != 0 && before.saturating_add(n) > self.cap {
-            return Err(PushError::Full { queued: before, cap: self.cap });
+        if before != 0 && before.saturating_add(n) > cap {
+            return Err(PushError::Full { queued: before, cap });
         }
         match self.grow_and_encode_to_spare(encoder, payload, n)? {
             // (Within the cap: the frame takes the `n` bytes checked above,
@@ -1123,43 +1167,7 @@ impl SendQueue {
                 self.spare -= m;
                 Ok(())
             }
-            None => self.push_appending(encoder, payload, before),
-        }
-    }
-
-    /// Encodes one frame onto the end of the queue whatever the cap, for a
-    /// writer that makes room by writing the queue out afterwards.
-    #[cfg(feature = "std")]
-    #[inline(always)]
-    pub(crate) fn append<E: Encoder + ?Sized>(
-        &mut self,
-        encoder: &mut E,
-        payload: &[u8],
-    ) -> Result<(), EncodeError> {
-        match self.encode_to_spare(encoder, payload)? {
-            SliceEncode::Written(n) if n <= self.spare => {
-                self.spare -= n;
-                Ok(())
-            }
-            SliceEncode::Needs(n) if n <= SLICE_MAX => self.append_after_growing(encoder, payload, n),
-            _ => encoder.encode(payload, self.buffer_mut()),
-        }
-    }
-
-    #[cfg(feature = "std")]
-    #[inline(never)]
-    fn append_after_growing<E: Encoder + ?Sized>(
-        &mut self,
-        encoder: &mut E,
-        payload: &[u8],
-        n: usize,
-    ) -> Result<(), EncodeError> {
-        match self.grow_and_encode_to_spare(encoder, payload, n)? {
-            Some(m) => {
-                self.spare -= m;
-                Ok(())
-            }
-            None => encoder.encode(payload, self.buffer_mut()),
+            None => self.push_appending(encoder, payload, before, cap),
         }
     }
 
@@ -1171,7 +1179,7 @@ impl SendQueue {
         encoder: &mut E,
         payload: &[u8],
     ) -> Result<SliceEncode, EncodeError> {
-        let end = self.buf.len() - self.spare;
+        let end = self.end();
         encoder.encode_to_slice(payload, self.buf.get_mut(end..).unwrap_or_default())
     }
 
@@ -1199,7 +1207,7 @@ impl SendQueue {
         // pending bytes when that frees nothing or costs more than it frees:
         // the same bytes stay queued.)
         if self.head > 0 && self.len() <= self.head {
-            let end = self.buf.len() - self.spare;
+            let end = self.end();
             self.buf.copy_within(self.head..end, 0);
             self.spare += self.head;
             self.head = 0;
@@ -1219,13 +1227,7 @@ impl SendQueue {
         // choice of how much to initialise, as long as it is `want` or more.)
         let free = self.buf.capacity() - self.buf.len();
         let step = want.max(SPARE_STEP);
-        let step = if step <= free {
-            step
-        } else if want <= free {
-            free
-        } else {
-            step
-        };
+        let step = if want <= free { step.min(free) } else { step };
         // (No overflow: `n` is at most SLICE_MAX, and the buffer's length is
         // that of an allocation.)
         self.buf.resize(self.buf.len() + step, 0);
@@ -1240,18 +1242,19 @@ impl SendQueue {
         encoder: &mut E,
         payload: &[u8],
         before: usize,
+        cap: usize,
     ) -> Result<(), PushError> {
         match encoder.encode(payload, self.buffer_mut()) {
-            Ok(()) if self.buf.len() <= self.cap || before == 0 => Ok(()),
-            Ok(()) => Err(self.over_cap(before)),
+            Ok(()) if self.buf.len() <= cap || before == 0 => Ok(()),
+            Ok(()) => Err(self.over_cap(before, cap)),
             Err(e) => Err(PushError::Encode(e)),
         }
     }
 
     #[cold]
-    fn over_cap(&mut self, before: usize) -> PushError {
+    fn over_cap(&mut self, before: usize, cap: usize) -> PushError {
         self.buf.truncate(before);
-        PushError::Full { queued: before, cap: self.cap }
+        PushError::Full { queued: before, cap }
     }
 
     /// Drops the pending bytes after the first `len` (an encoded frame taken
@@ -1268,14 +1271,19 @@ impl SendQueue {
     /// The bytes not yet written.
     #[inline]
     pub fn pending(&self) -> &[u8] {
-        let end = self.buf.len() - self.spare;
-        self.buf.get(self.head..end).unwrap_or_default()
+        self.buf.get(self.head..self.end()).unwrap_or_default()
     }
 
     /// Number of bytes not yet written.
     #[inline]
     pub fn len(&self) -> usize {
-        self.buf.len() - self.spare - self.head
+        self.end() - self.head
+    }
+
+    /// Where the pending bytes end and the spare memory starts.
+    #[inline]
+    fn end(&self) -> usize {
+        self.buf.len() - self.spare
     }
 
     /// Whether everything was written.
@@ -1315,8 +1323,7 @@ impl SendQueue {
 
     /// Makes the buffer hold exactly the pending bytes, for appending.
     fn exact(&mut self) {
-        let end = self.buf.len() - self.spare;
-        self.buf.truncate(end);
+        self.buf.truncate(self.end());
         self.spare = 0;
         self.buf.advance(self.head);
         self.head = 0;
